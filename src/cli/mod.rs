@@ -1,0 +1,103 @@
+//! The command line: the only module that touches files, the terminal, the environment
+//! and the wall clock.
+//!
+//! Exit codes (the `nextest` convention): 0 success; 1 a regression gate or check failed;
+//! 2 invalid input (scenario or arguments); 3 an I/O error writing results; 101 an
+//! internal bug (a panic).
+
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_INVALID_INPUT: i32 = 2;
+pub const EXIT_IO: i32 = 3;
+pub const EXIT_INTERNAL: i32 = 101;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pacsim",
+    version,
+    about = "Deterministic simulator of a vSphere datacenter running Kubernetes natively (Project Pacific)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one scenario and write its results.
+    Run {
+        /// The scenario file (YAML).
+        file: PathBuf,
+        /// Output folder (default: results/<scenario name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override any scenario field: `--set clusters[0].hosts[0].count=16`. Repeatable;
+        /// the value is read as YAML.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Skip the PNG/SVG plots.
+        #[arg(long)]
+        no_plots: bool,
+        /// Print nothing on success.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check scenario files without running them.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Print the JSON schema of scenario files.
+    Schema,
+    /// List the placement policies.
+    Policies,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("pacsim: internal error (this is a bug, please report it): {info}");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                EXIT_INVALID_INPUT
+            } else {
+                EXIT_OK
+            };
+        }
+    };
+    match cli.command {
+        Command::Run {
+            file,
+            out,
+            seed,
+            sets,
+            no_plots,
+            quiet,
+        } => run::run(&file, out, seed, &sets, !no_plots, quiet),
+        Command::Validate { files, sets } => run::validate(&files, &sets),
+        Command::Schema => {
+            println!("{}", crate::scenario::raw::schema_json());
+            EXIT_OK
+        }
+        Command::Policies => {
+            println!("placement policies (clusters[].placement.policy):");
+            for (name, what) in crate::policy::placement::CATALOGUE {
+                println!("  {name:<14} {what}");
+            }
+            EXIT_OK
+        }
+    }
+}

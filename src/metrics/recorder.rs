@@ -1,0 +1,282 @@
+//! The [`Recorder`]: what a run measured.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{Observer, World};
+use crate::policy::RejectReason;
+use hdrhistogram::Histogram;
+
+/// Fixed-point scale of a host's load when computing the imbalance exactly.
+const LOAD_ONE: u64 = 1 << 20;
+/// Start-up latencies are recorded in microseconds, up to about 11.6 days, with three
+/// significant digits (HdrHistogram's usual precision).
+const HIST_MAX_US: u64 = 1_000_000_000_000;
+/// Most cells of the per-host time series (`host_cpu.csv`): beyond this, neighbouring hosts
+/// are averaged into one column.
+const MAX_HOST_CELLS: usize = 20_000_000;
+
+/// One cluster at one sampling instant.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClusterSample {
+    pub hosts_on: u32,
+    /// Sum of capped CPU demand over capacity of the hosts that are on.
+    pub cpu_util: f64,
+    pub mem_util: f64,
+    /// Reserved (admission-counted) share of CPU and memory.
+    pub cpu_reserved: f64,
+    pub mem_reserved: f64,
+    /// Standard deviation over hosts of CPU load (demand / capacity).
+    pub imbalance: f64,
+    pub vms_running: u64,
+    pub pods_starting: u64,
+    pub pods_running: u64,
+    pub pending: u64,
+    pub power_w: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub time: SimTime,
+    pub clusters: Vec<ClusterSample>,
+}
+
+/// Counters kept per kind: index 0 for VMs, 1 for pods.
+#[derive(Clone, Debug, Default)]
+pub struct KindCounters {
+    pub arrived: u64,
+    pub placed: u64,
+    pub rejected: [u64; RejectReason::ALL.len()],
+    /// Instances that found no room at first and waited (Pending).
+    pub waited: u64,
+    pub departed: u64,
+}
+
+/// Records everything a run reports. Attach it to `model::run` as the observer.
+pub struct Recorder {
+    pub cluster_names: Vec<String>,
+    pub host_names: Vec<String>,
+    group_is_pod: Vec<bool>,
+    pub kinds: [KindCounters; 2],
+    pub startup_us: Histogram<u64>,
+    pub image_pulls: u64,
+    pub image_pull_bytes: u64,
+    // Energy, integrated exactly between host changes.
+    host_last_t: Vec<SimTime>,
+    host_watts: Vec<f64>,
+    host_cluster: Vec<u32>,
+    pub cluster_energy_j: Vec<f64>,
+    // Imbalance, integrated exactly between host changes.
+    host_load: Vec<u64>,
+    host_on: Vec<bool>,
+    cl_sum: Vec<u64>,
+    cl_sumsq: Vec<u128>,
+    cl_n: Vec<u64>,
+    cl_last_t: Vec<SimTime>,
+    cl_imbalance_now: Vec<f64>,
+    pub cluster_imbalance_area: Vec<f64>,
+    pub samples: Vec<Sample>,
+    /// Per-host CPU utilisation at each sample: `samples.len()` rows of `host_columns()`
+    /// values; a column averages `hosts_per_column` neighbouring hosts.
+    pub host_cpu: Vec<f32>,
+    pub hosts_per_column: usize,
+    pub end: SimTime,
+    pub events_processed: u64,
+    /// Most instances alive at once (slab high-water mark).
+    pub peak_live_instances: usize,
+}
+
+impl Recorder {
+    pub fn new(world: &World) -> Self {
+        let n_hosts = world.hosts.len();
+        let n_cl = world.clusters.len();
+        let samples_expected = (world.end.0 / world.sample_every.0.max(1)) as usize + 2;
+        let hosts_per_column = (n_hosts * samples_expected).div_ceil(MAX_HOST_CELLS).max(1);
+        let mut r = Recorder {
+            cluster_names: world.clusters.iter().map(|c| c.name.clone()).collect(),
+            host_names: world.hosts.iter().map(|h| h.name.clone()).collect(),
+            group_is_pod: world.groups.iter().map(|g| g.spec.is_pod()).collect(),
+            kinds: Default::default(),
+            startup_us: Histogram::new_with_bounds(1, HIST_MAX_US, 3)
+                .expect("valid histogram bounds"),
+            image_pulls: 0,
+            image_pull_bytes: 0,
+            host_last_t: vec![SimTime::ZERO; n_hosts],
+            host_watts: world.hosts.iter().map(|h| h.watts()).collect(),
+            host_cluster: world.hosts.iter().map(|h| h.cluster).collect(),
+            cluster_energy_j: vec![0.0; n_cl],
+            host_load: vec![0; n_hosts],
+            host_on: vec![false; n_hosts],
+            cl_sum: vec![0; n_cl],
+            cl_sumsq: vec![0; n_cl],
+            cl_n: vec![0; n_cl],
+            cl_last_t: vec![SimTime::ZERO; n_cl],
+            cl_imbalance_now: vec![0.0; n_cl],
+            cluster_imbalance_area: vec![0.0; n_cl],
+            samples: Vec::with_capacity(samples_expected),
+            host_cpu: Vec::new(),
+            hosts_per_column,
+            end: SimTime::ZERO,
+            events_processed: 0,
+            peak_live_instances: 0,
+        };
+        for (i, h) in world.hosts.iter().enumerate() {
+            let c = h.cluster as usize;
+            r.host_on[i] = h.view.accepting;
+            r.host_load[i] = load_fp(h.view.cpu_demand_mhz, h.view.cpu_capacity_mhz);
+            if r.host_on[i] {
+                r.cl_n[c] += 1;
+                r.cl_sum[c] += r.host_load[i];
+                r.cl_sumsq[c] += (r.host_load[i] as u128).pow(2);
+            }
+        }
+        for c in 0..n_cl {
+            r.cl_imbalance_now[c] = r.stdev(c);
+        }
+        r
+    }
+
+    pub fn host_columns(&self) -> usize {
+        self.host_names.len().div_ceil(self.hosts_per_column)
+    }
+
+    fn kind(&mut self, group: u32) -> &mut KindCounters {
+        &mut self.kinds[self.group_is_pod[group as usize] as usize]
+    }
+
+    /// Population standard deviation of the loads of the hosts that are on.
+    fn stdev(&self, c: usize) -> f64 {
+        let n = self.cl_n[c];
+        if n == 0 {
+            return 0.0;
+        }
+        // n * sumsq - sum^2 is exact in integers; divide once at the end.
+        let num = n as u128 * self.cl_sumsq[c] - (self.cl_sum[c] as u128).pow(2);
+        (num as f64).sqrt() / n as f64 / LOAD_ONE as f64
+    }
+
+    fn close_host(&mut self, host: usize, now: SimTime) {
+        let dt = (now - self.host_last_t[host]).as_secs_f64();
+        self.cluster_energy_j[self.host_cluster[host] as usize] += self.host_watts[host] * dt;
+        self.host_last_t[host] = now;
+    }
+
+    fn close_cluster(&mut self, c: usize, now: SimTime) {
+        let dt = (now - self.cl_last_t[c]).as_secs_f64();
+        self.cluster_imbalance_area[c] += self.cl_imbalance_now[c] * dt;
+        self.cl_last_t[c] = now;
+    }
+}
+
+fn load_fp(demand: u64, capacity: u64) -> u64 {
+    (demand.min(capacity) as u128 * LOAD_ONE as u128 / capacity.max(1) as u128) as u64
+}
+
+impl Observer for Recorder {
+    fn arrived(&mut self, _now: SimTime, world: &World, group: u32) {
+        self.kind(group).arrived += 1;
+        self.peak_live_instances = self.peak_live_instances.max(world.instances.len());
+    }
+
+    fn placed(&mut self, _now: SimTime, _world: &World, group: u32, _host: u32) {
+        self.kind(group).placed += 1;
+    }
+
+    fn rejected(&mut self, _now: SimTime, _world: &World, group: u32, why: RejectReason) {
+        let i = RejectReason::ALL
+            .iter()
+            .position(|r| *r == why)
+            .expect("listed");
+        self.kind(group).rejected[i] += 1;
+    }
+
+    fn pending(&mut self, _now: SimTime, _world: &World, group: u32, _why: RejectReason) {
+        self.kind(group).waited += 1;
+    }
+
+    fn image_pull(&mut self, _now: SimTime, _host: u32, bytes: u64) {
+        self.image_pulls += 1;
+        self.image_pull_bytes += bytes;
+    }
+
+    fn pod_running(&mut self, _now: SimTime, _group: u32, startup: SimDuration) {
+        self.startup_us.saturating_record(startup.as_nanos() / 1000);
+    }
+
+    fn departed(&mut self, _now: SimTime, _world: &World, group: u32) {
+        self.kind(group).departed += 1;
+    }
+
+    fn host_changed(&mut self, now: SimTime, world: &World, host: u32) {
+        let i = host as usize;
+        let h = &world.hosts[i];
+        self.close_host(i, now);
+        self.host_watts[i] = h.watts();
+        let c = h.cluster as usize;
+        self.close_cluster(c, now);
+        if self.host_on[i] {
+            self.cl_n[c] -= 1;
+            self.cl_sum[c] -= self.host_load[i];
+            self.cl_sumsq[c] -= (self.host_load[i] as u128).pow(2);
+        }
+        self.host_on[i] = h.view.accepting;
+        self.host_load[i] = load_fp(h.view.cpu_demand_mhz, h.view.cpu_capacity_mhz);
+        if self.host_on[i] {
+            self.cl_n[c] += 1;
+            self.cl_sum[c] += self.host_load[i];
+            self.cl_sumsq[c] += (self.host_load[i] as u128).pow(2);
+        }
+        self.cl_imbalance_now[c] = self.stdev(c);
+    }
+
+    fn sample(&mut self, now: SimTime, world: &World) {
+        let mut clusters = Vec::with_capacity(world.clusters.len());
+        for (ci, c) in world.clusters.iter().enumerate() {
+            let mut s = ClusterSample::default();
+            let (mut cap_cpu, mut cap_mem) = (0.0, 0.0);
+            for h in world.cluster_hosts(ci) {
+                if !h.view.accepting {
+                    continue;
+                }
+                s.hosts_on += 1;
+                cap_cpu += h.view.cpu_capacity_mhz as f64;
+                cap_mem += h.view.mem_capacity as f64;
+                s.cpu_util += h.view.cpu_demand_mhz.min(h.view.cpu_capacity_mhz) as f64;
+                s.mem_util += h.view.mem_demand.min(h.view.mem_capacity) as f64;
+                s.cpu_reserved += h.view.cpu_reserved_mhz as f64;
+                s.mem_reserved += h.view.mem_reserved as f64;
+                s.power_w += h.watts();
+            }
+            if s.hosts_on > 0 {
+                s.cpu_util /= cap_cpu;
+                s.mem_util /= cap_mem;
+                s.cpu_reserved /= cap_cpu;
+                s.mem_reserved /= cap_mem;
+            }
+            s.imbalance = self.cl_imbalance_now[ci];
+            s.vms_running = c.vms_running;
+            s.pods_starting = c.pods_starting;
+            s.pods_running = c.pods_running;
+            s.pending = c.pending.len() as u64;
+            clusters.push(s);
+        }
+        self.samples.push(Sample {
+            time: now,
+            clusters,
+        });
+        let per = self.hosts_per_column;
+        for chunk in world.hosts.chunks(per) {
+            let sum: f64 = chunk.iter().map(|h| h.cpu_util()).sum();
+            self.host_cpu.push((sum / chunk.len() as f64) as f32);
+        }
+    }
+
+    fn finish(&mut self, end: SimTime, world: &World) {
+        for h in 0..self.host_last_t.len() {
+            self.close_host(h, end);
+        }
+        for c in 0..self.cl_last_t.len() {
+            self.close_cluster(c, end);
+        }
+        self.end = end;
+        self.events_processed = world.events_processed;
+    }
+}

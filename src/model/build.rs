@@ -1,0 +1,90 @@
+//! The only place that turns a [`Scenario`] into a [`World`].
+
+use super::event::Event;
+use super::host::Host;
+use super::image::ImageCache;
+use super::instance::Instances;
+use super::pending::PendingQueue;
+use super::workload::Group;
+use super::world::{Cluster, World};
+use crate::engine::{EventQueue, SimTime, StreamFactory};
+use crate::policy::{HostView, PlacementPolicy};
+use crate::scenario::Scenario;
+
+/// Builds the world of `scenario` for sweep point `point` (0 for a single run).
+pub fn build(scenario: &Scenario, point: u64) -> World {
+    let streams = StreamFactory::new(scenario.seed, point);
+    let mut hosts = Vec::with_capacity(scenario.host_count());
+    let mut clusters = Vec::with_capacity(scenario.clusters.len());
+    for (ci, c) in scenario.clusters.iter().enumerate() {
+        let first_host = hosts.len() as u32;
+        let mut local = 0u32;
+        for g in &c.host_groups {
+            for n in 0..g.count {
+                let view = HostView {
+                    cores: g.cores,
+                    core_mhz: g.mhz_per_core,
+                    cpu_capacity_mhz: g.cpu_mhz(),
+                    mem_capacity: g.memory,
+                    accepting: true,
+                    ..HostView::default()
+                };
+                hosts.push(Host {
+                    name: format!("{}-{n}", g.name),
+                    cluster: ci as u32,
+                    local,
+                    view,
+                    power: g.power.clone(),
+                    images: ImageCache::default(),
+                    instances: 0,
+                });
+                local += 1;
+            }
+        }
+        let policy = PlacementPolicy::new(c.placement);
+        let views: Vec<HostView> = hosts[first_host as usize..]
+            .iter()
+            .map(|h| h.view)
+            .collect();
+        clusters.push(Cluster {
+            name: c.name.clone(),
+            first_host,
+            host_count: local,
+            index: policy.new_index(&views),
+            policy,
+            views,
+            pending: PendingQueue::default(),
+            retry_scheduled: false,
+            pods: c.pods.clone(),
+            vms_running: 0,
+            pods_starting: 0,
+            pods_running: 0,
+        });
+    }
+    let mut world = World {
+        queue: EventQueue::new(),
+        end: SimTime::ZERO + scenario.duration,
+        sample_every: scenario.sample_every,
+        hosts,
+        clusters,
+        groups: scenario
+            .workloads
+            .iter()
+            .map(|w| Group::new(w.clone(), &streams))
+            .collect(),
+        instances: Instances::default(),
+        image_sizes: scenario.images.iter().map(|i| i.size).collect(),
+        image_names: scenario.images.iter().map(|i| i.name.clone()).collect(),
+        events_processed: 0,
+    };
+    for gi in 0..world.groups.len() {
+        if let Some(t) = world.groups[gi].first_arrival() {
+            if t <= world.end {
+                world
+                    .queue
+                    .schedule_at(t, Event::Arrival { group: gi as u32 });
+            }
+        }
+    }
+    world
+}

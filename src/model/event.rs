@@ -1,0 +1,20 @@
+//! Every event of the model, in one closed enum: a forgotten handler is a compile error.
+//! Each variant reads "sender -> receiver: effect".
+
+use super::instance::InstanceId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Workload generator -> vCenter / Kubernetes API: the next instance(s) of workload
+    /// group `group` are created and ask to be placed.
+    Arrival { group: u32 },
+    /// Spherelet -> pod: the image is on the host and the start-up delay has passed;
+    /// the pod is Running and starts its lifetime.
+    PodRunning { pod: InstanceId },
+    /// Lifetime -> VM or pod: the instance ends (VM powered off and deleted, pod
+    /// Succeeded); its reservation and demand leave the host.
+    Departure { instance: InstanceId },
+    /// Host -> scheduler: capacity was freed in cluster `cluster`; retry the Pending
+    /// instances (coalesced: at most one scheduled per cluster at a time).
+    RetryPending { cluster: u32 },
+}

@@ -1,0 +1,171 @@
+//! VMs and native pods while they exist: a slab of small records whose slots are reused,
+//! so memory follows the number of live instances, not the number ever created.
+
+use crate::engine::SimTime;
+use crate::policy::Request;
+use crate::scenario::CpuAmount;
+
+/// A generational handle: a slot index and the generation of the instance in it, so a
+/// stale handle to a departed instance never reaches its slot's next occupant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InstanceId {
+    pub slot: u32,
+    pub gen: u32,
+}
+
+/// Lifecycle state. A pod goes Pending -> Starting -> Running; a VM goes from placement
+/// straight to Running (its power-on time is not modelled yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstanceState {
+    /// Not placed: waiting for capacity (Kubernetes Pending).
+    Pending,
+    /// Placed; image pull and start-up under way.
+    Starting,
+    Running,
+}
+
+/// One VM or pod. Kept small: the benchmark holds tens of thousands of them.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    pub gen: u32,
+    /// Index of its workload group.
+    pub group: u32,
+    pub is_pod: bool,
+    pub state: InstanceState,
+    /// Host (global index) once placed.
+    pub host: u32,
+    pub image: u32,
+    pub request: Request,
+    /// What the demand fraction applies to: vCPUs for a VM, the CPU limit (else the
+    /// request) for a pod; configured memory (VM) or requested memory (pod).
+    pub size_cpu: CpuAmount,
+    pub size_mem: u64,
+    /// MHz and bytes reserved on the host (the request converted for that host).
+    pub cpu_reserved_mhz: u64,
+    pub mem_reserved: u64,
+    /// CPU demand (MHz) and memory demand (bytes) while running.
+    pub cpu_demand_mhz: u64,
+    pub mem_demand: u64,
+    /// When the instance was created (its arrival).
+    pub created: SimTime,
+}
+
+/// Storage for live instances.
+#[derive(Default)]
+pub struct Instances {
+    slots: Vec<Instance>,
+    live: Vec<bool>,
+    free: Vec<u32>,
+    count: usize,
+}
+
+impl Instances {
+    pub fn insert(&mut self, mut inst: Instance) -> InstanceId {
+        match self.free.pop() {
+            Some(slot) => {
+                let gen = self.slots[slot as usize].gen.wrapping_add(1);
+                inst.gen = gen;
+                self.slots[slot as usize] = inst;
+                self.live[slot as usize] = true;
+                self.count += 1;
+                InstanceId { slot, gen }
+            }
+            None => {
+                inst.gen = 0;
+                self.slots.push(inst);
+                self.live.push(true);
+                self.count += 1;
+                InstanceId {
+                    slot: (self.slots.len() - 1) as u32,
+                    gen: 0,
+                }
+            }
+        }
+    }
+
+    pub fn get(&self, id: InstanceId) -> Option<&Instance> {
+        let i = id.slot as usize;
+        (self.live.get(i) == Some(&true) && self.slots[i].gen == id.gen).then(|| &self.slots[i])
+    }
+
+    pub fn get_mut(&mut self, id: InstanceId) -> Option<&mut Instance> {
+        let i = id.slot as usize;
+        if self.live.get(i) == Some(&true) && self.slots[i].gen == id.gen {
+            Some(&mut self.slots[i])
+        } else {
+            None
+        }
+    }
+
+    pub fn remove(&mut self, id: InstanceId) -> Option<Instance> {
+        let inst = self.get(id)?.clone();
+        self.live[id.slot as usize] = false;
+        self.free.push(id.slot);
+        self.count -= 1;
+        Some(inst)
+    }
+
+    /// Live instances.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Slots allocated (live or free): the high-water mark of live instances.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Live instances in slot order (deterministic).
+    pub fn iter(&self) -> impl Iterator<Item = &Instance> {
+        self.slots
+            .iter()
+            .zip(&self.live)
+            .filter(|(_, l)| **l)
+            .map(|(i, _)| i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inst() -> Instance {
+        Instance {
+            gen: 0,
+            group: 0,
+            is_pod: true,
+            state: InstanceState::Pending,
+            host: 0,
+            image: 0,
+            request: Request {
+                cpu: CpuAmount::Millicores(1),
+                memory: 1,
+                vcpus: 0,
+            },
+            size_cpu: CpuAmount::Millicores(1),
+            size_mem: 1,
+            cpu_reserved_mhz: 0,
+            mem_reserved: 0,
+            cpu_demand_mhz: 0,
+            mem_demand: 0,
+            created: SimTime::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_stale_handle_does_not_reach_the_slots_next_occupant() {
+        let mut s = Instances::default();
+        let a = s.insert(inst());
+        s.remove(a);
+        let b = s.insert(inst());
+        assert_eq!(a.slot, b.slot);
+        assert!(s.get(a).is_none());
+        assert!(s.get(b).is_some());
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.capacity(), 1);
+    }
+}

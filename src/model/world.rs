@@ -1,0 +1,383 @@
+//! The world's state and its event handlers.
+
+use super::event::Event;
+use super::host::Host;
+use super::instance::{Instance, InstanceId, InstanceState, Instances};
+use super::pending::PendingQueue;
+use super::workload::Group;
+use crate::engine::{EventQueue, SimDuration, SimTime};
+use crate::policy::index::HostIndex;
+use crate::policy::{ClusterView, HostView, Placement, PlacementPolicy, RejectReason, Request};
+use crate::scenario::{CpuAmount, OnNoFit, PodRuntimeSpec, WorkloadKind};
+
+/// What metrics observe. Every hook has an empty default, so an observer implements only
+/// what it records. The model calls hooks; it never computes a metric itself.
+pub trait Observer {
+    /// An instance of `group` was created and asks for a host.
+    fn arrived(&mut self, _now: SimTime, _world: &World, _group: u32) {}
+    /// It was placed on `host`.
+    fn placed(&mut self, _now: SimTime, _world: &World, _group: u32, _host: u32) {}
+    /// It fitted nowhere and was refused.
+    fn rejected(&mut self, _now: SimTime, _world: &World, _group: u32, _why: RejectReason) {}
+    /// It fitted nowhere and waits (Pending).
+    fn pending(&mut self, _now: SimTime, _world: &World, _group: u32, _why: RejectReason) {}
+    /// A host started pulling an image of `bytes`.
+    fn image_pull(&mut self, _now: SimTime, _host: u32, _bytes: u64) {}
+    /// A pod became Running `startup` after it was created.
+    fn pod_running(&mut self, _now: SimTime, _group: u32, _startup: SimDuration) {}
+    /// An instance ended.
+    fn departed(&mut self, _now: SimTime, _world: &World, _group: u32) {}
+    /// Host `host`'s reservation, demand or state changed (its new state is in `world`).
+    fn host_changed(&mut self, _now: SimTime, _world: &World, _host: u32) {}
+    /// A sampling instant: the state after every event at `now`.
+    fn sample(&mut self, _now: SimTime, _world: &World) {}
+    /// The run ended at `end`.
+    fn finish(&mut self, _end: SimTime, _world: &World) {}
+}
+
+/// No-op observer, for tests and benchmarks of the model alone.
+impl Observer for () {}
+
+/// A vSphere cluster: a contiguous range of hosts, its placement policy and index, and
+/// the instances waiting for room.
+pub struct Cluster {
+    pub name: String,
+    /// Global index of its first host.
+    pub first_host: u32,
+    pub host_count: u32,
+    pub policy: PlacementPolicy,
+    pub index: HostIndex,
+    /// A copy of the hosts' views, in cluster order, for policies.
+    pub views: Vec<HostView>,
+    pub pending: PendingQueue,
+    pub retry_scheduled: bool,
+    pub pods: PodRuntimeSpec,
+    /// Instances by state, for sampling.
+    pub vms_running: u64,
+    pub pods_starting: u64,
+    pub pods_running: u64,
+}
+
+/// Everything that is simulated.
+pub struct World {
+    pub queue: EventQueue<Event>,
+    pub end: SimTime,
+    pub sample_every: SimDuration,
+    pub hosts: Vec<Host>,
+    pub clusters: Vec<Cluster>,
+    pub groups: Vec<Group>,
+    pub instances: Instances,
+    /// Image sizes in bytes, by image index.
+    pub image_sizes: Vec<u64>,
+    pub image_names: Vec<String>,
+    pub events_processed: u64,
+}
+
+impl World {
+    /// Handles one event.
+    pub fn handle<O: Observer>(&mut self, now: SimTime, event: Event, obs: &mut O) {
+        self.events_processed += 1;
+        match event {
+            Event::Arrival { group } => self.on_arrival(now, group, obs),
+            Event::PodRunning { pod } => self.on_pod_running(now, pod, obs),
+            Event::Departure { instance } => self.on_departure(now, instance, obs),
+            Event::RetryPending { cluster } => self.on_retry_pending(now, cluster, obs),
+        }
+    }
+
+    fn on_arrival<O: Observer>(&mut self, now: SimTime, group: u32, obs: &mut O) {
+        let batch = self.groups[group as usize].batch_size();
+        for _ in 0..batch {
+            self.groups[group as usize].created += 1;
+            let inst = self.new_instance(now, group);
+            let id = self.instances.insert(inst);
+            obs.arrived(now, self, group);
+            self.try_place(now, id, obs, true);
+        }
+        if let Some(t) = self.groups[group as usize].next_arrival(now) {
+            if t <= self.end {
+                self.queue.schedule_at(t, Event::Arrival { group });
+            }
+        }
+    }
+
+    /// Draws the instance's size from its group.
+    fn new_instance(&mut self, now: SimTime, group: u32) -> Instance {
+        let g = &mut self.groups[group as usize];
+        let (request, image, size_cpu, size_mem) = match &g.spec.kind {
+            WorkloadKind::Vm(vm) => {
+                let cpu = vm.reserve_cpu.draw(&mut g.size_rng);
+                let memory = vm.reserve_memory.draw(&mut g.size_rng);
+                let size = CpuAmount::Millicores(vm.vcpus as u64 * 1000);
+                (
+                    Request {
+                        cpu,
+                        memory,
+                        vcpus: vm.vcpus,
+                    },
+                    0,
+                    size,
+                    vm.memory,
+                )
+            }
+            WorkloadKind::Pod(p) => {
+                let cpu = p.request_cpu.draw(&mut g.size_rng);
+                let memory = p.request_memory.draw(&mut g.size_rng);
+                let image = p.image.draw(&mut g.size_rng) as u32;
+                // A pod may use up to its CPU limit; without one, its request.
+                let size = match &p.limit_cpu {
+                    Some(l) => l.draw(&mut g.size_rng),
+                    None => cpu,
+                };
+                (
+                    Request {
+                        cpu,
+                        memory,
+                        vcpus: 0,
+                    },
+                    image,
+                    size,
+                    memory,
+                )
+            }
+        };
+        Instance {
+            gen: 0,
+            group,
+            is_pod: g.spec.is_pod(),
+            state: InstanceState::Pending,
+            host: u32::MAX,
+            image,
+            request,
+            size_cpu,
+            size_mem,
+            cpu_reserved_mhz: 0,
+            mem_reserved: 0,
+            cpu_demand_mhz: 0,
+            mem_demand: 0,
+            created: now,
+        }
+    }
+
+    /// Asks the cluster's policy for a host; places, queues or rejects. Returns whether
+    /// the instance was placed.
+    fn try_place<O: Observer>(
+        &mut self,
+        now: SimTime,
+        id: InstanceId,
+        obs: &mut O,
+        first_try: bool,
+    ) -> bool {
+        let (group, request) = {
+            let inst = self.instances.get(id).expect("live instance");
+            (inst.group, inst.request)
+        };
+        let spec = &self.groups[group as usize].spec;
+        let ci = spec.cluster;
+        let on_no_fit = spec.on_no_fit;
+        let cluster = &self.clusters[ci];
+        let decision = cluster.policy.place(
+            &ClusterView {
+                hosts: &cluster.views,
+                index: &cluster.index,
+            },
+            &request,
+        );
+        match decision {
+            Placement::Host(local) => {
+                let host = cluster.first_host + local as u32;
+                self.place_on(now, id, host, obs);
+                true
+            }
+            Placement::NoFit(why) => {
+                if first_try {
+                    match on_no_fit {
+                        OnNoFit::Reject => {
+                            self.instances.remove(id);
+                            obs.rejected(now, self, group, why);
+                        }
+                        OnNoFit::Wait => {
+                            self.clusters[ci].pending.push(id, request);
+                            obs.pending(now, self, group, why);
+                        }
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    fn place_on<O: Observer>(&mut self, now: SimTime, id: InstanceId, host: u32, obs: &mut O) {
+        let h = &self.hosts[host as usize];
+        let view = h.view;
+        let ci = h.cluster as usize;
+        let inst = self.instances.get_mut(id).expect("live instance");
+        let group = inst.group;
+        inst.host = host;
+        inst.cpu_reserved_mhz = inst.request.cpu_mhz_on(&view);
+        inst.mem_reserved = inst.request.memory;
+        let demand = self.groups[group as usize].spec.demand;
+        let size_mhz = Request {
+            cpu: inst.size_cpu,
+            ..inst.request
+        }
+        .cpu_mhz_on(&view);
+        inst.cpu_demand_mhz = (size_mhz as f64 * demand).round() as u64;
+        inst.mem_demand = inst.size_mem;
+        let (cpu_r, mem_r) = (inst.cpu_reserved_mhz, inst.mem_reserved);
+        let is_pod = inst.is_pod;
+        let image = inst.image;
+        {
+            let h = &mut self.hosts[host as usize];
+            h.view.cpu_reserved_mhz += cpu_r;
+            h.view.mem_reserved += mem_r;
+            h.instances += 1;
+        }
+        obs.placed(now, self, group, host);
+        if is_pod {
+            self.instances.get_mut(id).expect("live").state = InstanceState::Starting;
+            self.clusters[ci].pods_starting += 1;
+            let ready = self.image_ready(now, host, image, obs);
+            let start = ready + self.clusters[ci].pods.startup_delay;
+            self.queue.schedule_at(start, Event::PodRunning { pod: id });
+            self.host_updated(now, host, obs);
+        } else {
+            self.start_running(now, id, obs);
+        }
+    }
+
+    /// When `image` is on `host`, starting a pull if the host never had it.
+    fn image_ready<O: Observer>(
+        &mut self,
+        now: SimTime,
+        host: u32,
+        image: u32,
+        obs: &mut O,
+    ) -> SimTime {
+        if let Some(t) = self.hosts[host as usize].images.ready_at(image) {
+            return t.max(now);
+        }
+        let bytes = self.image_sizes[image as usize];
+        let ci = self.hosts[host as usize].cluster as usize;
+        let pull =
+            SimDuration::from_secs_f64(bytes as f64 / self.clusters[ci].pods.image_pull_bandwidth);
+        let ready = now + pull;
+        self.hosts[host as usize].images.insert(image, ready);
+        obs.image_pull(now, host, bytes);
+        ready
+    }
+
+    /// Adds the instance's demand to its host and starts its lifetime.
+    fn start_running<O: Observer>(&mut self, now: SimTime, id: InstanceId, obs: &mut O) {
+        let inst = self.instances.get_mut(id).expect("live instance");
+        inst.state = InstanceState::Running;
+        let (host, group, cpu_d, mem_d, is_pod) = (
+            inst.host,
+            inst.group,
+            inst.cpu_demand_mhz,
+            inst.mem_demand,
+            inst.is_pod,
+        );
+        let h = &mut self.hosts[host as usize];
+        h.view.cpu_demand_mhz += cpu_d;
+        h.view.mem_demand += mem_d;
+        let ci = h.cluster as usize;
+        if is_pod {
+            self.clusters[ci].pods_running += 1;
+        } else {
+            self.clusters[ci].vms_running += 1;
+        }
+        let g = &mut self.groups[group as usize];
+        if let Some(life) = g.spec.lifetime.draw(&mut g.lifetime_rng) {
+            let t = now + life;
+            if t <= self.end {
+                self.queue.schedule_at(t, Event::Departure { instance: id });
+            }
+        }
+        self.host_updated(now, host, obs);
+    }
+
+    fn on_pod_running<O: Observer>(&mut self, now: SimTime, pod: InstanceId, obs: &mut O) {
+        let Some(inst) = self.instances.get(pod) else {
+            return;
+        };
+        let (group, created, host) = (inst.group, inst.created, inst.host);
+        let ci = self.hosts[host as usize].cluster as usize;
+        self.clusters[ci].pods_starting -= 1;
+        obs.pod_running(now, group, now - created);
+        self.start_running(now, pod, obs);
+    }
+
+    fn on_departure<O: Observer>(&mut self, now: SimTime, id: InstanceId, obs: &mut O) {
+        let Some(inst) = self.instances.remove(id) else {
+            return;
+        };
+        let host = inst.host;
+        let h = &mut self.hosts[host as usize];
+        h.view.cpu_reserved_mhz -= inst.cpu_reserved_mhz;
+        h.view.mem_reserved -= inst.mem_reserved;
+        h.view.cpu_demand_mhz -= inst.cpu_demand_mhz;
+        h.view.mem_demand -= inst.mem_demand;
+        h.instances -= 1;
+        let ci = h.cluster as usize;
+        let c = &mut self.clusters[ci];
+        if inst.is_pod {
+            c.pods_running -= 1;
+        } else {
+            c.vms_running -= 1;
+        }
+        if !c.pending.is_empty() && !c.retry_scheduled {
+            c.retry_scheduled = true;
+            self.queue
+                .schedule_at(now, Event::RetryPending { cluster: ci as u32 });
+        }
+        self.host_updated(now, host, obs);
+        obs.departed(now, self, inst.group);
+    }
+
+    /// Places waiting instances, oldest first, skipping request classes that still fit
+    /// nowhere (see `pending.rs`).
+    fn on_retry_pending<O: Observer>(&mut self, now: SimTime, cluster: u32, obs: &mut O) {
+        let ci = cluster as usize;
+        self.clusters[ci].retry_scheduled = false;
+        loop {
+            let heads = self.clusters[ci].pending.heads();
+            let mut placed = false;
+            for (_, id, req) in heads {
+                let c = &self.clusters[ci];
+                if !c.index.fit.may_fit(&req) {
+                    continue;
+                }
+                if self.try_place(now, id, obs, false) {
+                    self.clusters[ci].pending.pop_head(&req, id);
+                    placed = true;
+                    break;
+                }
+            }
+            if !placed {
+                break;
+            }
+        }
+    }
+
+    /// Copies a host's new state into its cluster's view and index, and tells observers.
+    fn host_updated<O: Observer>(&mut self, now: SimTime, host: u32, obs: &mut O) {
+        let h = &self.hosts[host as usize];
+        let c = &mut self.clusters[h.cluster as usize];
+        let local = h.local as usize;
+        c.views[local] = h.view;
+        c.index.update(local, &h.view);
+        obs.host_changed(now, self, host);
+    }
+
+    /// Hosts of cluster `ci`.
+    pub fn cluster_hosts(&self, ci: usize) -> &[Host] {
+        let c = &self.clusters[ci];
+        &self.hosts[c.first_host as usize..(c.first_host + c.host_count) as usize]
+    }
+
+    /// Instances waiting, over all clusters.
+    pub fn pending_count(&self) -> usize {
+        self.clusters.iter().map(|c| c.pending.len()).sum()
+    }
+}

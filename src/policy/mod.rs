@@ -1,0 +1,9 @@
+//! Pure decisions over read-only views. A policy never changes the world: it reads a
+//! [`view::ClusterView`] and returns a decision that the model carries out.
+
+pub mod index;
+pub mod placement;
+pub mod view;
+
+pub use placement::{Placement, PlacementPolicy, RejectReason};
+pub use view::{ClusterView, HostView, Request};

@@ -1,0 +1,18 @@
+//! The YAML scenario format: parsing (`raw`), units (`units`), the source map that turns a
+//! field path into a line and column (`source`), validation into the typed [`Scenario`]
+//! (`validate`), and the loader that chains them (`load`).
+//!
+//! A [`Scenario`] is fully checked: every reference resolved, every size positive, every
+//! workload able to fit at least one host. The model can trust it without re-checking.
+
+pub mod diagnostic;
+pub mod load;
+pub mod raw;
+pub mod source;
+pub mod spec;
+pub mod units;
+pub mod validate;
+
+pub use diagnostic::{Diagnostic, ScenarioError};
+pub use load::{load_file, load_str, Limits};
+pub use spec::*;

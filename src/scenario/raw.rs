@@ -1,0 +1,405 @@
+//! The scenario file format, as serde types. These types *are* the format: every field
+//! here is a key users may write, `deny_unknown_fields` makes every other key an error,
+//! and `pacsim schema` prints their JSON schema (schemars) for editors.
+//!
+//! Values with units are kept as text ([`Scalar`]) and parsed in `validate.rs`, so a bad
+//! unit is reported together with every other problem instead of stopping the parse.
+//! Alternatives ("one of these forms") are structs of optional fields, checked there too.
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+
+/// Any scalar (string or number) kept as text: `64GiB`, `8`, `2.4GHz`, `500m`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scalar(pub String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a number or a string such as `64GiB`")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar(format!("{v:?}")))
+    }
+}
+
+impl JsonSchema for Scalar {
+    fn schema_name() -> Cow<'static, str> {
+        "Scalar".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A number, or a quantity with its unit such as \"64GiB\", \"2.4GHz\", \"30s\", \"10Gbit/s\", \"500m\", \"2/h\", \"120W\".",
+            "type": ["string", "number"]
+        })
+    }
+}
+
+/// A value, or `{ choice: [a, b, ...] }` to draw one uniformly per instance.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScalarOrChoice {
+    One(Scalar),
+    Choice(Vec<Scalar>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChoiceMap {
+    choice: Vec<Scalar>,
+}
+
+impl<'de> Deserialize<'de> for ScalarOrChoice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ScalarOrChoice;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value, or `{ choice: [...] }`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_str(v).map(ScalarOrChoice::One)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_u64(v).map(ScalarOrChoice::One)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_i64(v).map(ScalarOrChoice::One)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_f64(v).map(ScalarOrChoice::One)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let m = ChoiceMap::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(ScalarOrChoice::Choice(m.choice))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for ScalarOrChoice {
+    fn schema_name() -> Cow<'static, str> {
+        "ScalarOrChoice".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let scalar = g.subschema_for::<Scalar>();
+        json_schema!({
+            "anyOf": [
+                scalar,
+                { "type": "object", "additionalProperties": false, "required": ["choice"],
+                  "properties": { "choice": { "type": "array", "items": scalar } } }
+            ]
+        })
+    }
+}
+
+/// A whole scenario file.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Names the run; the default output folder is `results/<name>/`.
+    pub name: String,
+    /// Seed of every random stream of the run (default 1).
+    #[serde(default)]
+    pub seed: Option<Scalar>,
+    /// Simulated time to run, e.g. `24h`.
+    pub duration: Scalar,
+    #[serde(default)]
+    pub metrics: Option<RawMetrics>,
+    /// The vSphere clusters of the datacenter.
+    pub clusters: Vec<RawCluster>,
+    /// Container images that pods use.
+    #[serde(default)]
+    pub images: Vec<RawImage>,
+    /// VM groups and pod groups that arrive, run and leave.
+    #[serde(default)]
+    pub workloads: Vec<RawWorkload>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetrics {
+    /// Interval of `timeseries.csv` rows and plot points (default 5m, OpenDC's export interval).
+    #[serde(default)]
+    pub sample_every: Option<Scalar>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub name: String,
+    /// Groups of identical ESXi hosts.
+    pub hosts: Vec<RawHostGroup>,
+    #[serde(default)]
+    pub datastores: Vec<RawDatastore>,
+    /// Initial placement policy (see `pacsim policies`).
+    #[serde(default)]
+    pub placement: Option<RawPlacement>,
+    /// How native pods start on this cluster's hosts.
+    #[serde(default)]
+    pub pods: Option<RawPodRuntime>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHostGroup {
+    /// Hosts are named `<name>-0`, `<name>-1`, ...
+    pub name: String,
+    pub count: Scalar,
+    /// Physical cores per host (or give `sockets` and `cores_per_socket`).
+    #[serde(default)]
+    pub cores: Option<Scalar>,
+    #[serde(default)]
+    pub sockets: Option<Scalar>,
+    #[serde(default)]
+    pub cores_per_socket: Option<Scalar>,
+    /// Clock per core: a number in MHz or e.g. `2.6GHz`.
+    pub mhz: Scalar,
+    pub memory: Scalar,
+    /// Network bandwidth per host, e.g. `25Gbit/s` (default 10Gbit/s).
+    #[serde(default)]
+    pub nic: Option<Scalar>,
+    #[serde(default)]
+    pub power: Option<RawPower>,
+}
+
+/// Either `{ idle, max }` (linear in CPU utilisation) or `{ spec: [11 values] }`
+/// (SPECpower-style table at 0%, 10%, ..., 100%).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPower {
+    #[serde(default)]
+    pub idle: Option<Scalar>,
+    #[serde(default)]
+    pub max: Option<Scalar>,
+    #[serde(default)]
+    pub spec: Option<Vec<Scalar>>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDatastore {
+    pub name: String,
+    /// `vmfs`, `nfs` or `vsan`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub capacity: Scalar,
+    #[serde(default)]
+    pub throughput: Option<Scalar>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlacement {
+    /// `first-fit`, `best-fit` or `least-loaded` (default).
+    pub policy: String,
+    /// For `least-loaded` and `best-fit`: `cpu` (default) or `memory`.
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPodRuntime {
+    /// Fixed part of pod start-up once the image is on the host.
+    #[serde(default)]
+    pub startup_delay: Option<Scalar>,
+    /// Rate at which a host pulls an image it does not have.
+    #[serde(default)]
+    pub image_pull_bandwidth: Option<Scalar>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawImage {
+    pub name: String,
+    pub size: Scalar,
+}
+
+/// A group of VMs (`kind: vm-group`) or native pods (`kind: pod-group`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    /// `vm-group` or `pod-group`.
+    pub kind: String,
+    pub name: String,
+    /// The cluster the group runs on (may be left out when there is one cluster).
+    #[serde(default)]
+    pub cluster: Option<String>,
+    pub arrival: RawArrival,
+    /// `forever`, or one of `{ fixed }`, `{ exponential: { mean } }`,
+    /// `{ lognormal: { median, sigma } }`, `{ uniform: { min, max } }`.
+    #[serde(default)]
+    pub lifetime: Option<RawLifetime>,
+    /// VM size (vm-group only).
+    #[serde(default)]
+    pub size: Option<RawVmSize>,
+    /// Pod resource requests (pod-group only).
+    #[serde(default)]
+    pub requests: Option<RawResources>,
+    /// Pod resource limits (pod-group only).
+    #[serde(default)]
+    pub limits: Option<RawResources>,
+    /// Image of the pod's containers (pod-group only): a name or `{ choice: [...] }`.
+    #[serde(default)]
+    pub image: Option<ScalarOrChoice>,
+    /// CPU demand as a fraction of the VM's or pod's CPU size.
+    #[serde(default)]
+    pub demand: Option<RawDemand>,
+    /// `reject` (the VM default) or `wait` (the pod default, Kubernetes' Pending).
+    #[serde(default)]
+    pub on_no_fit: Option<String>,
+}
+
+/// Exactly one of `at_start`, `poisson`, `times`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrival {
+    /// This many instances at t = 0.
+    #[serde(default)]
+    pub at_start: Option<Scalar>,
+    #[serde(default)]
+    pub poisson: Option<RawPoisson>,
+    /// Explicit arrival times, one instance each.
+    #[serde(default)]
+    pub times: Option<Vec<Scalar>>,
+}
+
+/// A Poisson process, given by `rate` (e.g. `2/h`) or by `offered_load`: the share of
+/// the cluster's CPU the arrivals would keep busy on average
+/// (rate = load x capacity / (mean CPU request x mean lifetime)).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPoisson {
+    #[serde(default)]
+    pub rate: Option<Scalar>,
+    #[serde(default)]
+    pub offered_load: Option<Scalar>,
+    /// Stop after this many arrivals.
+    #[serde(default)]
+    pub limit: Option<Scalar>,
+}
+
+/// `forever` or a distribution.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawLifetime {
+    Word(String),
+    Dist(RawLifetimeDist),
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLifetimeDist {
+    #[serde(default)]
+    pub fixed: Option<Scalar>,
+    #[serde(default)]
+    pub exponential: Option<RawMean>,
+    #[serde(default)]
+    pub lognormal: Option<RawLognormal>,
+    #[serde(default)]
+    pub uniform: Option<RawUniform>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMean {
+    pub mean: Scalar,
+}
+
+/// Lognormal by its median (e^mu) and the sigma of the underlying normal.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawLognormal {
+    pub median: Scalar,
+    pub sigma: Scalar,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawUniform {
+    pub min: Scalar,
+    pub max: Scalar,
+}
+
+impl<'de> Deserialize<'de> for RawLifetime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawLifetime;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`forever` or a distribution such as `{ exponential: { mean: 6h } }`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawLifetime::Word(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                RawLifetimeDist::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawLifetime::Dist)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for RawLifetime {
+    fn schema_name() -> Cow<'static, str> {
+        "Lifetime".into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let dist = g.subschema_for::<RawLifetimeDist>();
+        json_schema!({ "anyOf": [ { "const": "forever" }, dist ] })
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVmSize {
+    pub vcpus: Scalar,
+    pub memory: Scalar,
+    /// Guaranteed CPU (MHz) and memory; what vCenter admission control counts.
+    #[serde(default)]
+    pub reservation: Option<RawResources>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawResources {
+    #[serde(default)]
+    pub cpu: Option<ScalarOrChoice>,
+    #[serde(default)]
+    pub memory: Option<ScalarOrChoice>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDemand {
+    /// A constant fraction (0..1) of the CPU size.
+    #[serde(default)]
+    pub constant: Option<Scalar>,
+}
+
+/// The JSON schema of scenario files, pretty-printed.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(RawScenario);
+    serde_json::to_string_pretty(&schema).expect("schema serialises")
+}
