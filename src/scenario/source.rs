@@ -171,7 +171,7 @@ mod tests {
             m.value_pos("clusters[0].hosts[0].count"),
             Some(Pos {
                 line: 5,
-                column: 30
+                column: 29
             })
         );
     }
