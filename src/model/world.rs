@@ -225,12 +225,18 @@ impl World {
         inst.cpu_demand_mhz = (size_mhz as f64 * demand).round() as u64;
         inst.mem_demand = inst.size_mem;
         let (cpu_r, mem_r) = (inst.cpu_reserved_mhz, inst.mem_reserved);
+        let (cpu_d, mem_d) = (inst.cpu_demand_mhz, inst.mem_demand);
         let is_pod = inst.is_pod;
         let image = inst.image;
         {
+            // Demand counts from placement, not from Running: a starting pod is already
+            // committed to its host, and a spreading policy that ignored it would send a
+            // burst of arrivals all to the same idle host.
             let h = &mut self.hosts[host as usize];
             h.view.cpu_reserved_mhz += cpu_r;
             h.view.mem_reserved += mem_r;
+            h.view.cpu_demand_mhz += cpu_d;
+            h.view.mem_demand += mem_d;
             h.instances += 1;
         }
         obs.placed(now, self, group, host);
@@ -267,21 +273,12 @@ impl World {
         ready
     }
 
-    /// Adds the instance's demand to its host and starts its lifetime.
+    /// Marks the instance Running and starts its lifetime.
     fn start_running<O: Observer>(&mut self, now: SimTime, id: InstanceId, obs: &mut O) {
         let inst = self.instances.get_mut(id).expect("live instance");
         inst.state = InstanceState::Running;
-        let (host, group, cpu_d, mem_d, is_pod) = (
-            inst.host,
-            inst.group,
-            inst.cpu_demand_mhz,
-            inst.mem_demand,
-            inst.is_pod,
-        );
-        let h = &mut self.hosts[host as usize];
-        h.view.cpu_demand_mhz += cpu_d;
-        h.view.mem_demand += mem_d;
-        let ci = h.cluster as usize;
+        let (host, group, is_pod) = (inst.host, inst.group, inst.is_pod);
+        let ci = self.hosts[host as usize].cluster as usize;
         if is_pod {
             self.clusters[ci].pods_running += 1;
         } else {
