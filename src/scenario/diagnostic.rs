@@ -162,20 +162,28 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let mut best: Option<(&str, f64)> = None;
+    // Ranked by edit distance, then by Jaro-Winkler similarity; a candidate qualifies
+    // when it is a few edits away (relative to its length), shares a prefix, or is very
+    // similar.
+    let w = word.to_lowercase();
+    let mut best: Option<(&str, usize, f64)> = None;
     for c in candidates {
-        let score = strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase());
-        let prefix = c.starts_with(word)
-            || word.starts_with(c)
-            || (word.chars().count() >= 3
-                && c.chars().count() >= 3
-                && word.chars().take(3).eq(c.chars().take(3)));
-        let score = if prefix { score.max(0.85) } else { score };
-        if score >= 0.75 && best.is_none_or(|(_, s)| score > s) {
-            best = Some((c, score));
+        let lc = c.to_lowercase();
+        let dist = strsim::levenshtein(&w, &lc);
+        let jw = strsim::jaro_winkler(&w, &lc);
+        let longest = w.chars().count().max(lc.chars().count());
+        let prefix = lc.starts_with(&w)
+            || w.starts_with(&lc)
+            || (w.chars().count() >= 3
+                && lc.chars().count() >= 3
+                && w.chars().take(3).eq(lc.chars().take(3)));
+        let close =
+            (dist <= 2 && dist * 2 < longest) || (dist * 3 <= longest) || prefix || jw >= 0.85;
+        if close && best.is_none_or(|(_, d, j)| dist < d || (dist == d && jw > j)) {
+            best = Some((c, dist, jw));
         }
     }
-    best.map(|(c, _)| c)
+    best.map(|(c, _, _)| c)
 }
 
 #[cfg(test)]
@@ -193,5 +201,10 @@ mod tests {
             Some("least-loaded")
         );
         assert_eq!(did_you_mean("zzzz", ["name", "count"]), None);
+        assert_eq!(
+            did_you_mean("cnt", ["name", "count", "cores", "mhz"]),
+            Some("count")
+        );
+        assert_eq!(did_you_mean("polcy", ["policy", "by"]), Some("policy"));
     }
 }
