@@ -212,21 +212,33 @@ fn heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recorder) ->
     let samples = rec.samples.len();
     let rows = cols.clamp(1, HEAT_ROWS);
     let tcols = samples.clamp(1, HEAT_COLS);
-    let (main, bar) = root.split_horizontally(W - 90);
+    let (main, bar) = root.split_horizontally(W - 110);
     let mut chart = ChartBuilder::on(&main)
         .caption("CPU utilisation per host", ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d(0.0..x_max(rec), 0.0..cols as f64)?;
+        .build_cartesian_2d(0.0..x_max(rec), -0.5..cols as f64 - 0.5)?;
     chart
         .configure_mesh()
         .disable_mesh()
         .x_desc("simulated time (h)")
         .y_desc(if rec.hosts_per_column > 1 || rows < cols {
-            "host (groups averaged)"
+            "host (neighbours averaged)"
         } else {
             "host"
+        })
+        .y_labels(cols.clamp(2, 20) + 1)
+        .y_label_formatter(&|y: &f64| {
+            // Host names when there are few, otherwise host numbers.
+            let i = y.round() as usize;
+            if (y - y.round()).abs() > 1e-9 || i >= cols {
+                String::new()
+            } else if cols <= 40 {
+                crate::report::host_column_label(rec, i)
+            } else {
+                format!("{i}")
+            }
         })
         .draw()?;
     if samples > 0 && cols > 0 {
@@ -256,7 +268,7 @@ fn heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recorder) ->
                     .map_or(end_h, |s| s.time.as_secs_f64() / 3600.0)
                     .max(x0 + end_h / samples as f64 * 0.5);
                 cells.push(Rectangle::new(
-                    [(x0, h0 as f64), (x1.min(end_h), h1 as f64)],
+                    [(x0, h0 as f64 - 0.5), (x1.min(end_h), h1 as f64 - 0.5)],
                     heat_color(v).filled(),
                 ));
             }
@@ -268,13 +280,14 @@ fn heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recorder) ->
         .margin_top(48)
         .margin_bottom(52)
         .margin_right(12)
-        .y_label_area_size(40)
+        .y_label_area_size(52)
         .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
     bar_chart
         .configure_mesh()
         .disable_mesh()
         .disable_x_axis()
         .y_labels(6)
+        .y_label_style(("sans-serif", 13))
         .draw()?;
     bar_chart.draw_series((0..50).map(|i| {
         let v0 = i as f64 / 50.0;
@@ -311,15 +324,15 @@ fn startup_cdf<DB: DrawingBackend>(
         .y_desc("fraction of pods")
         .draw()?;
     if !h.is_empty() {
+        // A step function: the fraction jumps at each recorded latency.
         let total = h.len() as f64;
         let mut acc = 0u64;
-        let mut pts = vec![(0.0, 0.0)];
+        let mut pts = Vec::new();
         for v in h.iter_recorded() {
+            let x = h.highest_equivalent(v.value_iterated_to()) as f64 / 1e6;
+            pts.push((x, acc as f64 / total));
             acc += v.count_at_value();
-            pts.push((
-                h.highest_equivalent(v.value_iterated_to()) as f64 / 1e6,
-                acc as f64 / total,
-            ));
+            pts.push((x, acc as f64 / total));
         }
         chart.draw_series(LineSeries::new(pts, BLUE.stroke_width(2)))?;
         for (q, label) in [(0.5, "p50"), (0.99, "p99")] {

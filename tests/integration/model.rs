@@ -1,0 +1,163 @@
+//! Tiny hand-built clusters whose exact outcome is worked out by hand in each test.
+
+use pacsim::metrics::{summarize, Recorder};
+use pacsim::scenario::load_str;
+
+/// Runs YAML text; returns the summary's metrics and the recorder.
+fn run(yaml: &str) -> (serde_json::Value, Recorder) {
+    let scenario = load_str("test.yaml", yaml, &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut world = pacsim::model::build(&scenario, 0);
+    let mut rec = Recorder::new(&world);
+    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+    let s = summarize(&scenario, &world, &rec);
+    (s["metrics"].clone(), rec)
+}
+
+const TWO_HOSTS: &str = r#"
+name: t
+duration: 1h
+clusters:
+  - name: c
+    hosts: [ { name: h, count: 2, cores: 4, mhz: 1000, memory: 16GiB, power: { idle: 100W, max: 200W } } ]
+    placement: { policy: POLICY }
+    pods: { startup_delay: 1.5s, image_pull_bandwidth: 1GB/s }
+images: [ { name: img, size: 1GB } ]
+"#;
+
+fn cluster(policy: &str) -> String {
+    TWO_HOSTS.replace("POLICY", policy)
+}
+
+#[test]
+fn image_pulls_happen_once_per_host_and_later_pods_wait_for_them() {
+    // Three 1-core pods at t=0 on two empty hosts, least-loaded: pod 1 -> h-0, pod 2 ->
+    // h-1 (h-0 now carries load), pod 3 -> h-0 again (tie on load, lowest index).
+    // h-0 and h-1 each pull the 1 GB image at 1 GB/s: ready at 1 s; pod 3 waits for
+    // h-0's pull. Every pod runs at 1 s + 1.5 s = 2.5 s.
+    let yaml = cluster("least-loaded")
+        + r#"
+workloads:
+  - { kind: pod-group, name: p, image: img, arrival: { at_start: 3 }, requests: { cpu: 1, memory: 1GiB } }
+"#;
+    let (m, rec) = run(&yaml);
+    assert_eq!(m["pods_placed"], 3);
+    assert_eq!(m["image_pulls"], 2);
+    assert_eq!(m["image_pull_bytes"], 2_000_000_000u64);
+    // (The histogram keeps three significant digits: compare within its resolution.)
+    assert!(rec.startup_us.equivalent(rec.startup_us.min(), 2_500_000));
+    assert!(rec.startup_us.equivalent(rec.startup_us.max(), 2_500_000));
+    // At the end: 2 pods on h-0 (2 of 4 cores), 1 on h-1.
+    let last = rec.samples.last().unwrap();
+    assert_eq!(last.clusters[0].pods_running, 3);
+    assert_eq!(&rec.host_cpu[rec.host_cpu.len() - 2..], &[0.5, 0.25]);
+}
+
+#[test]
+fn first_fit_fills_the_first_host_before_the_second() {
+    let yaml = cluster("first-fit")
+        + r#"
+workloads:
+  - { kind: pod-group, name: p, image: img, arrival: { at_start: 5 }, requests: { cpu: 1, memory: 1GiB } }
+"#;
+    let (m, rec) = run(&yaml);
+    assert_eq!(m["image_pulls"], 2, "the fifth pod is the first on h-1");
+    assert_eq!(&rec.host_cpu[rec.host_cpu.len() - 2..], &[1.0, 0.25]);
+}
+
+#[test]
+fn a_pending_pod_starts_when_capacity_frees() {
+    // One host of 4 cores (the other is full with a forever VM reserving all 4000 MHz).
+    // Pod A (4 cores, lives 10 s) arrives at 0: pull 1 s + 1.5 s -> Running at 2.5 s,
+    // leaves at 12.5 s. Pod B (2 cores) arrives at 1 s, waits; placed at 12.5 s, the
+    // image is already there -> Running at 14 s: start-up 13 s.
+    let yaml = cluster("first-fit")
+        + r#"
+workloads:
+  - kind: vm-group
+    name: blocker
+    arrival: { at_start: 1 }
+    size: { vcpus: 4, memory: 4GiB, reservation: { cpu: 4000MHz } }
+  - { kind: pod-group, name: a, image: img, arrival: { times: [0s] }, lifetime: { fixed: 10s }, requests: { cpu: 4, memory: 1GiB } }
+  - { kind: pod-group, name: b, image: img, arrival: { times: [1s] }, requests: { cpu: 2, memory: 1GiB } }
+"#;
+    let (m, rec) = run(&yaml);
+    assert_eq!(m["pods_waited"], 1);
+    assert_eq!(m["pods_placed"], 2);
+    assert_eq!(m["pods_pending_at_end"], 0);
+    assert_eq!(m["pods_departed"], 1);
+    assert!(rec.startup_us.equivalent(rec.startup_us.min(), 2_500_000));
+    assert!(rec.startup_us.equivalent(rec.startup_us.max(), 13_000_000));
+}
+
+#[test]
+fn a_vm_that_fits_nowhere_is_rejected_with_the_reason() {
+    // Each host has 4000 MHz; two VMs reserve 3000 MHz each, the third finds only
+    // 1000 MHz free anywhere.
+    let yaml = cluster("least-loaded")
+        + r#"
+workloads:
+  - kind: vm-group
+    name: v
+    arrival: { at_start: 3 }
+    size: { vcpus: 2, memory: 4GiB, reservation: { cpu: 3000MHz } }
+"#;
+    let (m, _) = run(&yaml);
+    assert_eq!(m["vms_placed"], 2);
+    assert_eq!(m["vms_rejected"], 1);
+    assert_eq!(m["vms_rejected_insufficient_cpu"], 1);
+}
+
+#[test]
+fn energy_is_the_power_model_integrated_over_time() {
+    // One VM of 4 vCPUs at 50% demand on a 4-core host for the whole hour: that host
+    // draws 100 + (200 - 100) * 0.5 = 150 W, the other idles at 100 W: 250 Wh.
+    let yaml = cluster("first-fit")
+        + r#"
+workloads:
+  - kind: vm-group
+    name: v
+    arrival: { at_start: 1 }
+    size: { vcpus: 4, memory: 4GiB }
+    demand: { constant: 0.5 }
+"#;
+    let (m, _) = run(&yaml);
+    assert!(
+        (m["energy_kwh"].as_f64().unwrap() - 0.25).abs() < 1e-9,
+        "{}",
+        m["energy_kwh"]
+    );
+    // Loads 0.5 and 0: imbalance (population standard deviation) 0.25, all hour long.
+    assert!(
+        (m["imbalance_mean"].as_f64().unwrap() - 0.25).abs() < 1e-6,
+        "{}",
+        m["imbalance_mean"]
+    );
+    assert!((m["cpu_util_mean"].as_f64().unwrap() - 0.25).abs() < 1e-9);
+}
+
+#[test]
+fn poisson_arrivals_follow_their_rate() {
+    // 3600/h for 1 h: about 3600 arrivals (Poisson: sd 60).
+    let yaml = cluster("least-loaded")
+        + r#"
+workloads:
+  - { kind: pod-group, name: p, image: img, arrival: { poisson: { rate: 3600/h } }, lifetime: { fixed: 1s }, requests: { cpu: 100m, memory: 1MiB } }
+"#;
+    let (m, _) = run(&yaml);
+    let n = m["pods_arrived"].as_u64().unwrap() as f64;
+    assert!((n - 3600.0).abs() < 240.0, "{n}");
+}
+
+#[test]
+fn offered_load_sets_the_rate_from_the_cluster_size() {
+    // 2 hosts x 4 cores = 8 cores; 1-core pods living 100 s; load 0.5 -> 4 busy cores
+    // -> rate 0.04/s -> about 144 arrivals in the hour, about 4 running at a time.
+    let yaml = cluster("least-loaded")
+        + r#"
+workloads:
+  - { kind: pod-group, name: p, image: img, arrival: { poisson: { offered_load: 0.5 } }, lifetime: { fixed: 100s }, requests: { cpu: 1, memory: 1MiB } }
+"#;
+    let (m, _) = run(&yaml);
+    let n = m["pods_arrived"].as_u64().unwrap() as f64;
+    assert!((n - 144.0).abs() < 40.0, "{n}");
+}
