@@ -134,14 +134,16 @@ pub fn run(
         let m = &rec;
         let pods = &m.kinds[1];
         let vms = &m.kinds[0];
-        println!(
-            "{}: simulated {} in {:.2} s ({} events, {:.2e} events/s)",
+        // Wall-clock figures go to stderr: stdout stays identical between identical runs.
+        eprintln!(
+            "{}: simulated {} in {:.2} s of wall time ({} events, {:.2e} events/s)",
             scenario.name,
             fmt_duration(scenario.duration.as_secs_f64()),
             sim_secs,
             world.events_processed,
             world.events_processed as f64 / sim_secs.max(1e-9)
         );
+        println!("{}", scenario.name);
         println!(
             "  VMs  placed {} rejected {}   pods placed {} rejected {} pending at end {}",
             vms.placed,
