@@ -39,7 +39,12 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(Scalar(v.to_string()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-        Ok(Scalar(format!("{v:?}")))
+        // `1e12` reads back as `1000000000000`, not `1000000000000.0`.
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            Ok(Scalar(format!("{}", v as i64)))
+        } else {
+            Ok(Scalar(format!("{v:?}")))
+        }
     }
 }
 

@@ -2,11 +2,13 @@
 //! (`clusters[0].hosts[1].memory`) to line and column, built from the YAML parser's events.
 //!
 //! Validation works on typed values and reports problems by path; this map turns the path
-//! back into a position in the file. It is built only after the file parsed, so it never
-//! sees malformed input.
+//! back into a position in the file. It is built after the file parsed under the loader's
+//! budgets (or, for a duplicate key, parsed but for that key), and only when there is an
+//! error to show; [`SourceMap::build_for`] keeps just the paths that the errors name, so
+//! its memory stays small whatever the file.
 
 use serde_saphyr::granit_parser::{Event, Parser};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A 1-based line and column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,11 +23,21 @@ pub struct SourceMap {
     keys: BTreeMap<String, Pos>,
     /// Position of each value (scalar, or the start of a mapping/sequence).
     values: BTreeMap<String, Pos>,
+    /// Keys given twice in one mapping: (path, first position, second position).
+    duplicates: Vec<(String, Pos, Pos)>,
 }
 
 enum Frame {
-    Map { path: String, key: Option<String> },
-    Seq { path: String, index: usize },
+    Map {
+        path: String,
+        key: Option<String>,
+        /// Keys of this mapping so far, to find duplicates.
+        seen: BTreeMap<String, Pos>,
+    },
+    Seq {
+        path: String,
+        index: usize,
+    },
 }
 
 pub fn child_key(parent: &str, key: &str) -> String {
@@ -41,7 +53,27 @@ pub fn child_index(parent: &str, index: usize) -> String {
 }
 
 impl SourceMap {
+    /// Maps every path of the file.
     pub fn build(text: &str) -> SourceMap {
+        Self::build_with(text, &|_| true)
+    }
+
+    /// Maps only `paths` and their ancestors (what rendering the errors needs).
+    pub fn build_for(text: &str, paths: &[&str]) -> SourceMap {
+        let mut wanted = BTreeSet::new();
+        for p in paths {
+            let mut p = *p;
+            loop {
+                if !wanted.insert(p.to_string()) || p.is_empty() {
+                    break;
+                }
+                p = parent_path(p);
+            }
+        }
+        Self::build_with(text, &|p| wanted.contains(p))
+    }
+
+    fn build_with(text: &str, keep: &dyn Fn(&str) -> bool) -> SourceMap {
         let mut map = SourceMap::default();
         let mut stack: Vec<Frame> = Vec::new();
         let mut depth_docs = 0;
@@ -59,29 +91,49 @@ impl SourceMap {
                     }
                 }
                 Event::Scalar(value, ..) => {
-                    if let Some(Frame::Map { path, key }) = stack.last_mut() {
+                    if let Some(Frame::Map { path, key, seen }) = stack.last_mut() {
                         if key.is_none() {
                             let full = child_key(path, &value);
-                            map.keys.entry(full).or_insert(pos);
+                            match seen.get(value.as_ref()) {
+                                Some(first) => map.duplicates.push((full.clone(), *first, pos)),
+                                None => {
+                                    seen.insert(value.to_string(), pos);
+                                }
+                            }
+                            if keep(&full) {
+                                map.keys.entry(full).or_insert(pos);
+                            }
                             *key = Some(value.into_owned());
                             continue;
                         }
                     }
                     let path = map.value_path(&mut stack);
-                    map.values.entry(path).or_insert(pos);
+                    if keep(&path) {
+                        map.values.entry(path).or_insert(pos);
+                    }
                 }
                 Event::Alias(_) => {
                     let path = map.value_path(&mut stack);
-                    map.values.entry(path).or_insert(pos);
+                    if keep(&path) {
+                        map.values.entry(path).or_insert(pos);
+                    }
                 }
                 Event::MappingStart(..) => {
                     let path = map.value_path(&mut stack);
-                    map.values.entry(path.clone()).or_insert(pos);
-                    stack.push(Frame::Map { path, key: None });
+                    if keep(&path) {
+                        map.values.entry(path.clone()).or_insert(pos);
+                    }
+                    stack.push(Frame::Map {
+                        path,
+                        key: None,
+                        seen: BTreeMap::new(),
+                    });
                 }
                 Event::SequenceStart(..) => {
                     let path = map.value_path(&mut stack);
-                    map.values.entry(path.clone()).or_insert(pos);
+                    if keep(&path) {
+                        map.values.entry(path.clone()).or_insert(pos);
+                    }
                     stack.push(Frame::Seq { path, index: 0 });
                 }
                 Event::MappingEnd | Event::SequenceEnd => {
@@ -97,7 +149,7 @@ impl SourceMap {
     fn value_path(&self, stack: &mut [Frame]) -> String {
         match stack.last_mut() {
             None => String::new(),
-            Some(Frame::Map { path, key }) => {
+            Some(Frame::Map { path, key, .. }) => {
                 // A non-scalar key (rare) has no name: use a placeholder.
                 let k = key.take().unwrap_or_else(|| "?".into());
                 child_key(path, &k)
@@ -108,6 +160,11 @@ impl SourceMap {
                 p
             }
         }
+    }
+
+    /// Keys given twice in one mapping, in file order: (path, first, second position).
+    pub fn duplicates(&self) -> &[(String, Pos, Pos)] {
+        &self.duplicates
     }
 
     /// Position of a value, else of its key, else of the nearest ancestor.
@@ -173,6 +230,28 @@ mod tests {
                 line: 5,
                 column: 29
             })
+        );
+    }
+
+    #[test]
+    fn a_partial_map_keeps_the_asked_paths_and_finds_duplicates() {
+        let m = SourceMap::build_for(TEXT, &["clusters[0].hosts[0].count"]);
+        assert_eq!(
+            m.value_pos("clusters[0].hosts[0].count"),
+            Some(Pos {
+                line: 5,
+                column: 29
+            })
+        );
+        assert_eq!(m.values.len() + m.keys.len(), 9);
+        let d = SourceMap::build("a: 1\nb:\n  c: 2\n  c: 3\n");
+        assert_eq!(
+            d.duplicates(),
+            &[(
+                "b.c".to_string(),
+                Pos { line: 3, column: 3 },
+                Pos { line: 4, column: 3 }
+            )]
         );
     }
 

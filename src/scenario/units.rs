@@ -2,14 +2,27 @@
 //! `"10Gbit/s"`, `"500m"` (millicores), `"2/h"`, `"120W"`.
 //!
 //! Each parser returns a message that says what was expected, so validation can show it
-//! with the location. Numbers are parsed with Rust's `f64` grammar (so `1e3` works) and
-//! NaN or infinities are refused.
+//! with the location; a message may end in `; <what to do>`, which is shown as the hint.
+//! Numbers are parsed with Rust's `f64` grammar (so `1e3` works) and NaN or infinities
+//! (`.nan`, `.inf`, `1e999`) are refused.
 
 use crate::engine::SimDuration;
 
 /// Splits `"2.5GiB"` into `(2.5, "GiB")`. Whitespace between number and unit is allowed.
 fn split_number(text: &str) -> Result<(f64, &str), String> {
     let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let bare = lower.trim_start_matches(['+', '-']).trim_start_matches('.');
+    if bare == "nan" {
+        return Err(format!(
+            "`{text}` is not a number (NaN); write a number such as `2` or `0.5`"
+        ));
+    }
+    if bare == "inf" || bare == "infinity" {
+        return Err(format!(
+            "`{text}` is infinite (infinity, or a number too large to hold); write a finite number"
+        ));
+    }
     let end = t
         .char_indices()
         .find(|&(i, c)| {
@@ -34,7 +47,9 @@ fn split_number(text: &str) -> Result<(f64, &str), String> {
         .parse()
         .map_err(|_| format!("`{num}` is not a number"))?;
     if !value.is_finite() {
-        return Err(format!("`{text}` is not a finite number"));
+        return Err(format!(
+            "`{text}` is too large to be a finite number; write a number such as `2` or `0.5`"
+        ));
     }
     Ok((value, unit.trim()))
 }
@@ -47,8 +62,21 @@ fn finite_non_negative(value: f64, text: &str) -> Result<f64, String> {
     }
 }
 
+/// Appends `hint` to a message that has none.
+fn or_hint(msg: String, hint: &str) -> String {
+    if msg.contains("; ") {
+        msg
+    } else {
+        format!("{msg}; {hint}")
+    }
+}
+
 /// A number without unit (counts, fractions). Integers and floats are both accepted.
 pub fn parse_number(text: &str) -> Result<f64, String> {
+    parse_number_inner(text).map_err(|m| or_hint(m, "write a plain number such as `2` or `0.5`"))
+}
+
+fn parse_number_inner(text: &str) -> Result<f64, String> {
     let (v, unit) = split_number(text)?;
     if !unit.is_empty() {
         return Err(format!(
@@ -60,7 +88,11 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
 
 /// A whole, non-negative count such as a host count.
 pub fn parse_count(text: &str) -> Result<u64, String> {
-    let v = parse_number(text)?;
+    parse_count_inner(text).map_err(|m| or_hint(m, "write a whole number such as `4`"))
+}
+
+fn parse_count_inner(text: &str) -> Result<u64, String> {
+    let v = parse_number_inner(text)?;
     if v < 0.0 {
         return Err(format!("`{text}` is negative; a count must be 0 or more"));
     }
@@ -68,13 +100,17 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
         return Err(format!("`{text}` is not a whole number"));
     }
     if v > 9.0e15 {
-        return Err(format!("`{text}` is too large"));
+        return Err(format!("`{text}` is too large for a count"));
     }
     Ok(v as u64)
 }
 
 /// Bytes: `B`, decimal `KB MB GB TB PB`, binary `KiB MiB GiB TiB PiB`.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    parse_bytes_inner(text).map_err(|m| or_hint(m, "write a size such as `64GiB` or `200MB`"))
+}
+
+fn parse_bytes_inner(text: &str) -> Result<u64, String> {
     let (v, unit) = split_number(text)?;
     let v = finite_non_negative(v, text)?;
     let mult: f64 = match unit {
@@ -111,6 +147,11 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
 /// e.g. `30s`, `5m`, `1h30m`, `1.5d`. A bare `0` is zero. Saturation is refused: a
 /// duration that does not fit the time type is an error.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    parse_duration_inner(text)
+        .map_err(|m| or_hint(m, "write a duration such as `30s`, `5m`, `1h30m` or `2d`"))
+}
+
+fn parse_duration_inner(text: &str) -> Result<SimDuration, String> {
     let t = text.trim();
     if t == "0" {
         return Ok(SimDuration::ZERO);
@@ -155,7 +196,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let ns = (total * 1e9).round();
     if ns >= u64::MAX as f64 {
         return Err(format!(
-            "`{text}` is too long for the simulator's clock (max about 584 years)"
+            "`{text}` is too long for the simulator's clock, which counts nanoseconds up to about 584 years; write a shorter duration (a run lasts at most 10 years)"
         ));
     }
     Ok(SimDuration(ns as u64))
@@ -163,6 +204,10 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
 
 /// CPU clock: a plain number is MHz; units `MHz`, `GHz`.
 pub fn parse_mhz(text: &str) -> Result<f64, String> {
+    parse_mhz_inner(text).map_err(|m| or_hint(m, "write a clock such as `2600` (MHz) or `2.6GHz`"))
+}
+
+fn parse_mhz_inner(text: &str) -> Result<f64, String> {
     let (v, unit) = split_number(text)?;
     let v = finite_non_negative(v, text)?;
     match unit {
@@ -175,6 +220,11 @@ pub fn parse_mhz(text: &str) -> Result<f64, String> {
 
 /// Bandwidth in bytes per second, from `Gbit/s`, `Gbps`, `GB/s` and friends.
 pub fn parse_bandwidth(text: &str) -> Result<f64, String> {
+    parse_bandwidth_inner(text)
+        .map_err(|m| or_hint(m, "write a bandwidth such as `10Gbit/s` or `1GB/s`"))
+}
+
+fn parse_bandwidth_inner(text: &str) -> Result<f64, String> {
     let (v, unit) = split_number(text)?;
     let v = finite_non_negative(v, text)?;
     let u = unit.replace(' ', "");
@@ -209,6 +259,10 @@ pub fn parse_bandwidth(text: &str) -> Result<f64, String> {
 
 /// Power in watts: `120W`, `1.2kW`; a plain number is watts.
 pub fn parse_watts(text: &str) -> Result<f64, String> {
+    parse_watts_inner(text).map_err(|m| or_hint(m, "write a power such as `120W` or `1.2kW`"))
+}
+
+fn parse_watts_inner(text: &str) -> Result<f64, String> {
     let (v, unit) = split_number(text)?;
     let v = finite_non_negative(v, text)?;
     match unit {
@@ -220,6 +274,10 @@ pub fn parse_watts(text: &str) -> Result<f64, String> {
 
 /// A rate per second from `2/h`, `30/min`, `5/s`, `100/d`.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
+    parse_rate_inner(text).map_err(|m| or_hint(m, "write a rate such as `2/h` or `30/min`"))
+}
+
+fn parse_rate_inner(text: &str) -> Result<f64, String> {
     let (v, unit) = split_number(text)?;
     let v = finite_non_negative(v, text)?;
     let per = match unit.trim_start_matches('/').trim() {
@@ -252,6 +310,11 @@ pub enum CpuAmount {
 }
 
 pub fn parse_cpu(text: &str) -> Result<CpuAmount, String> {
+    parse_cpu_inner(text)
+        .map_err(|m| or_hint(m, "write cores (`2`, `500m`) or a clock amount (`2000MHz`)"))
+}
+
+fn parse_cpu_inner(text: &str) -> Result<CpuAmount, String> {
     let (v, unit) = split_number(text)?;
     let v = finite_non_negative(v, text)?;
     match unit {
@@ -329,5 +392,11 @@ mod tests {
         assert!(parse_count("2.5").is_err());
         assert!(parse_number("nan").is_err());
         assert!(parse_number("inf").is_err());
+        assert!(parse_number(".nan").unwrap_err().contains("NaN"));
+        assert!(parse_number("-.inf").unwrap_err().contains("infinite"));
+        assert!(parse_number("1e999").unwrap_err().contains("too large"));
+        assert!(parse_duration("info")
+            .unwrap_err()
+            .contains("not a duration"));
     }
 }

@@ -62,29 +62,51 @@ impl V {
         match f(&s.0) {
             Ok(v) => Some(v),
             Err(m) => {
-                self.err(path, m, "");
+                // "what is wrong; what to do" -> message and hint.
+                let (msg, hint) = m.split_once("; ").unwrap_or((&m, ""));
+                self.err(path, msg, hint);
                 None
             }
         }
     }
 
     fn positive_count(&mut self, path: &str, s: &Scalar, max: u64, what: &str) -> Option<u64> {
-        let v = self.parse(path, s, units::parse_count)?;
-        if v == 0 {
-            self.err(path, format!("{what} must be at least 1"), "");
+        // The limit is checked before wholeness, so `1e30` is "above the limit".
+        let v = self.parse(path, s, units::parse_number)?;
+        if v > max as f64 {
+            self.err(
+                path,
+                format!("{what} is {}, above the limit of {max}", s.0),
+                "the limits keep a run within one machine's memory and time",
+            );
             None
-        } else if v > max {
-            self.err(path, format!("{what} is {v}, above the limit of {max}"), "");
+        } else if v < 1.0 {
+            self.err(
+                path,
+                format!("{what} is {}; it must be at least 1", s.0),
+                format!("write a whole number from 1 to {max}"),
+            );
+            None
+        } else if v.fract() != 0.0 {
+            self.err(
+                path,
+                format!("{what} is {}, not a whole number", s.0),
+                format!("write a whole number from 1 to {max}"),
+            );
             None
         } else {
-            Some(v)
+            Some(v as u64)
         }
     }
 
     fn positive_bytes(&mut self, path: &str, s: &Scalar) -> Option<u64> {
         let v = self.parse(path, s, units::parse_bytes)?;
         if v == 0 {
-            self.err(path, "must be more than 0 bytes", "");
+            self.err(
+                path,
+                "the size is 0 bytes",
+                "write a size above 0, such as `64GiB` or `200MB`",
+            );
             None
         } else {
             Some(v)
@@ -94,7 +116,11 @@ impl V {
     fn duration(&mut self, path: &str, s: &Scalar, allow_zero: bool) -> Option<SimDuration> {
         let d = self.parse(path, s, units::parse_duration)?;
         if !allow_zero && d == SimDuration::ZERO {
-            self.err(path, "must be longer than 0", "");
+            self.err(
+                path,
+                "the duration is 0",
+                "write a duration above 0, such as `30s`, `5m` or `24h`",
+            );
             return None;
         }
         Some(d)
@@ -105,7 +131,11 @@ impl V {
         for (i, n) in names.enumerate() {
             let path = format!("{base}[{i}].name");
             if n.trim().is_empty() {
-                self.err(&path, format!("{what} name is empty"), "");
+                self.err(
+                    &path,
+                    format!("{what} name is empty"),
+                    "names identify things in references and outputs; give a short one such as `cl-a`",
+                );
             } else if let Some(first) = seen.get(n) {
                 self.err(
                     &path,
@@ -153,7 +183,7 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
             v.err(
                 "duration",
                 format!("{} is longer than the limit of 10 years", raw.duration.0),
-                "",
+                "write a shorter duration, e.g. `365d`",
             );
         }
     }
@@ -177,7 +207,11 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
 
     // Clusters and hosts.
     if raw.clusters.is_empty() {
-        v.err("clusters", "a scenario needs at least one cluster", "");
+        v.err(
+            "clusters",
+            "a scenario needs at least one cluster",
+            "add e.g. `- { name: cl-a, hosts: [ { name: esx, count: 4, cores: 32, mhz: 2600, memory: 512GiB } ] }`",
+        );
     }
     v.unique_names(
         "clusters",
@@ -200,7 +234,11 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
         for (gi, g) in rc.hosts.iter().enumerate() {
             let gp = format!("{cp}.hosts[{gi}]");
             if g.name.trim().is_empty() {
-                v.err(&format!("{gp}.name"), "host group name is empty", "");
+                v.err(
+                    &format!("{gp}.name"),
+                    "host group name is empty",
+                    "hosts are named after their group (`esx-0`, `esx-1`, ...); give a name such as `esx`",
+                );
             } else if let Some(first) = group_names.get(g.name.as_str()) {
                 v.err(
                     &format!("{gp}.name"),
@@ -245,7 +283,7 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
                 "{total_hosts} hosts in all, above the limit of {}",
                 Limits::MAX_HOSTS
             ),
-            "",
+            "the limits keep a run within one machine's memory and time",
         );
     }
 
@@ -345,8 +383,8 @@ fn host_group(v: &mut V, gp: &str, g: &RawHostGroup) -> Option<HostGroupSpec> {
         (Some(_), _, _) => {
             v.err(
                 &format!("{gp}.cores"),
-                "give either `cores` or `sockets` with `cores_per_socket`, not both",
-                "",
+                "the host group gives both `cores` and `sockets`/`cores_per_socket`",
+                "keep one: `cores: 32`, or `sockets: 2` with `cores_per_socket: 16`",
             );
             None
         }
@@ -379,7 +417,11 @@ fn host_group(v: &mut V, gp: &str, g: &RawHostGroup) -> Option<HostGroupSpec> {
             .parse(&format!("{gp}.nic"), n, units::parse_bandwidth)
             .and_then(|b| {
                 if b <= 0.0 {
-                    v.err(&format!("{gp}.nic"), "bandwidth must be more than 0", "");
+                    v.err(
+                        &format!("{gp}.nic"),
+                        "the bandwidth is 0",
+                        "write a bandwidth above 0, such as `10Gbit/s`",
+                    );
                     None
                 } else {
                     Some(b)
@@ -414,7 +456,7 @@ fn power(v: &mut V, pp: &str, p: Option<&RawPower>) -> Option<PowerModel> {
                 v.err(
                     &format!("{pp}.idle"),
                     format!("idle power {idle} W is above max power {max} W"),
-                    "",
+                    "`idle` is the draw at 0% CPU and `max` at 100%, so idle <= max; were they swapped?",
                 );
                 return None;
             }
@@ -428,10 +470,10 @@ fn power(v: &mut V, pp: &str, p: Option<&RawPower>) -> Option<PowerModel> {
                 v.err(
                     &format!("{pp}.spec"),
                     format!(
-                        "the table has {} values; it needs 11 (0%, 10%, ..., 100% load)",
+                        "the SPECpower table has {} values; it needs 11",
                         table.len()
                     ),
-                    "",
+                    "give the power at 0%, 10%, 20%, ..., 100% CPU load, as SPECpower_ssj2008 reports it",
                 );
                 return None;
             }
@@ -552,7 +594,11 @@ fn pod_runtime(v: &mut V, pp: &str, p: Option<&RawPodRuntime>) -> PodRuntimeSpec
         let path = format!("{pp}.image_pull_bandwidth");
         match v.parse(&path, s, units::parse_bandwidth) {
             Some(b) if b > 0.0 => spec.image_pull_bandwidth = b,
-            Some(_) => v.err(&path, "bandwidth must be more than 0", ""),
+            Some(_) => v.err(
+                &path,
+                "the bandwidth is 0",
+                "write a bandwidth above 0, such as `1GB/s`",
+            ),
             None => {}
         }
     }
@@ -661,13 +707,23 @@ fn workload(
     // Fields that belong to the other kind.
     let wrong = |field: &str| {
         if is_pod {
-            format!("`{field}` is for vm-group; a pod-group uses `requests`, `limits` and `image`")
+            (
+                format!("`{field}` is a vm-group field, but `{}` is a pod-group", w.name),
+                "a pod-group gives `requests`, `limits` and `image`, e.g. `requests: { cpu: 500m, memory: 1GiB }`",
+            )
         } else {
-            format!("`{field}` is for pod-group; a vm-group uses `size`")
+            (
+                format!(
+                    "`{field}` is a pod-group field, but `{}` is a vm-group",
+                    w.name
+                ),
+                "a vm-group gives `size`, e.g. `size: { vcpus: 4, memory: 16GiB }`",
+            )
         }
     };
     if is_pod && w.size.is_some() {
-        v.err(&format!("{wp}.size"), wrong("size"), "");
+        let (m, h) = wrong("size");
+        v.err(&format!("{wp}.size"), m, h);
     }
     if !is_pod {
         for (f, present) in [
@@ -676,7 +732,8 @@ fn workload(
             ("image", w.image.is_some()),
         ] {
             if present {
-                v.err(&format!("{wp}.{f}"), wrong(f), "");
+                let (m, h) = wrong(f);
+                v.err(&format!("{wp}.{f}"), m, h);
             }
         }
     }
@@ -703,7 +760,7 @@ fn workload(
                         v.err(
                             &p,
                             format!("demand {x} is not a fraction between 0 and 1"),
-                            "",
+                            "the demand is the share of the CPU size in use, e.g. `0.5` for half",
                         );
                         None
                     }
@@ -747,6 +804,7 @@ fn workload(
         &w.arrival,
         kind.as_ref(),
         lifetime.as_ref(),
+        w.lifetime.is_some(),
         cluster_spec,
         duration,
     );
@@ -766,8 +824,8 @@ fn vm_kind(v: &mut V, wp: &str, w: &RawWorkload) -> Option<WorkloadKind> {
     let Some(size) = &w.size else {
         v.err(
             wp,
-            "a vm-group needs `size`",
-            "e.g. `size: { vcpus: 4, memory: 16GiB }`",
+            format!("vm-group `{}` has no `size`", w.name),
+            "add e.g. `size: { vcpus: 4, memory: 16GiB }`",
         );
         return None;
     };
@@ -797,7 +855,7 @@ fn vm_kind(v: &mut V, wp: &str, w: &RawWorkload) -> Option<WorkloadKind> {
             v.err(
                 &format!("{sp}.reservation.memory"),
                 "the memory reservation is larger than the VM's memory",
-                "",
+                "reserve at most `size.memory` (a full reservation equals it)",
             );
         }
     }
@@ -813,8 +871,8 @@ fn pod_kind(v: &mut V, wp: &str, w: &RawWorkload, images: &[ImageSpec]) -> Optio
     let Some(req) = &w.requests else {
         v.err(
             wp,
-            "a pod-group needs `requests`",
-            "e.g. `requests: { cpu: 500m, memory: 1GiB }`",
+            format!("pod-group `{}` has no `requests`", w.name),
+            "add e.g. `requests: { cpu: 500m, memory: 1GiB }`",
         );
         return None;
     };
@@ -862,23 +920,40 @@ fn pod_kind(v: &mut V, wp: &str, w: &RawWorkload, images: &[ImageSpec]) -> Optio
             );
         }
     }
+    let image_list = || {
+        images
+            .iter()
+            .map(|i| format!("`{}`", i.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let image = match &w.image {
         None => {
             v.err(
                 wp,
-                "a pod-group needs `image`",
-                "name one of the scenario's `images`",
+                format!("pod-group `{}` has no `image`", w.name),
+                if images.is_empty() {
+                    "add `image: <name>` and an `images` section that defines it".to_string()
+                } else {
+                    format!(
+                        "add `image: <name>`; the scenario's images are {}",
+                        image_list()
+                    )
+                },
             );
             None
         }
         Some(choice) => sampled(v, &format!("{wp}.image"), choice, |name| {
             images.iter().position(|i| i.name == name).ok_or_else(|| {
                 match did_you_mean(name, images.iter().map(|i| i.name.as_str())) {
-                    Some(s) => format!("no image is named `{name}` (did you mean `{s}`?)"),
-                    None if images.is_empty() => {
-                        format!("no image is named `{name}`: the scenario has no `images` section")
-                    }
-                    None => format!("no image is named `{name}`"),
+                    Some(s) => format!("no image is named `{name}`; did you mean `{s}`?"),
+                    None if images.is_empty() => format!(
+                        "no image is named `{name}`; the scenario has no `images` section: add `images: [ {{ name: {name}, size: 200MB }} ]`"
+                    ),
+                    None => format!(
+                        "no image is named `{name}`; the scenario's images are {}",
+                        image_list()
+                    ),
                 }
             })
         }),
@@ -918,7 +993,7 @@ fn lifetime(v: &mut V, lp: &str, l: &RawLifetime) -> Option<Lifetime> {
         v.err(
             lp,
             "give exactly one of `fixed`, `exponential`, `lognormal`, `uniform`",
-            "",
+            "e.g. `lifetime: { exponential: { mean: 6h } }`, or `lifetime: forever`",
         );
         return None;
     }
@@ -941,7 +1016,11 @@ fn lifetime(v: &mut V, lp: &str, l: &RawLifetime) -> Option<Lifetime> {
             if (0.0..=5.0).contains(&s) {
                 Some(s)
             } else {
-                v.err(&sp, format!("sigma {s} is outside 0..5"), "");
+                v.err(
+                    &sp,
+                    format!("sigma {s} is outside 0..5"),
+                    "sigma is the spread of the underlying normal; 0.5 to 1.5 is typical",
+                );
                 None
             }
         });
@@ -954,7 +1033,11 @@ fn lifetime(v: &mut V, lp: &str, l: &RawLifetime) -> Option<Lifetime> {
     let min = v.duration(&format!("{lp}.uniform.min"), &u.min, true)?;
     let max = v.duration(&format!("{lp}.uniform.max"), &u.max, false)?;
     if min > max {
-        v.err(&format!("{lp}.uniform.min"), "min is larger than max", "");
+        v.err(
+            &format!("{lp}.uniform.min"),
+            "min is larger than max",
+            "swap them, or raise `max`",
+        );
         return None;
     }
     Some(Lifetime::Uniform {
@@ -991,72 +1074,113 @@ fn largest_reservation(kind: &WorkloadKind, core_mhz: f64) -> (f64, u64) {
 }
 
 fn check_fits(v: &mut V, wp: &str, name: &str, kind: &WorkloadKind, c: &ClusterSpec) {
-    let fits = |g: &HostGroupSpec| {
-        let (cpu, mem) = largest_reservation(kind, g.mhz_per_core as f64);
-        let vcpus_ok = match kind {
-            WorkloadKind::Vm(vm) => vm.vcpus <= g.cores,
-            WorkloadKind::Pod(_) => true,
-        };
-        vcpus_ok && cpu <= g.cpu_mhz() as f64 && mem <= g.memory
+    let vcpus = match kind {
+        WorkloadKind::Vm(vm) => vm.vcpus,
+        WorkloadKind::Pod(_) => 0,
     };
-    if c.host_groups.iter().any(fits) {
+    let cores_ok = |g: &HostGroupSpec| vcpus <= g.cores;
+    let cpu_ok = |g: &HostGroupSpec| {
+        largest_reservation(kind, g.mhz_per_core as f64).0 <= g.cpu_mhz() as f64
+    };
+    let mem_ok = |g: &HostGroupSpec| largest_reservation(kind, g.mhz_per_core as f64).1 <= g.memory;
+    let groups = &c.host_groups;
+    if groups.iter().any(|g| cores_ok(g) && cpu_ok(g) && mem_ok(g)) {
         return;
     }
-    let Some(big) = c.host_groups.iter().max_by_key(|g| (g.cpu_mhz(), g.memory)) else {
+    let (Some(most_cores), Some(most_cpu), Some(most_mem)) = (
+        groups.iter().max_by_key(|g| g.cores),
+        groups.iter().max_by_key(|g| g.cpu_mhz()),
+        groups.iter().max_by_key(|g| g.memory),
+    ) else {
         return;
     };
-    let (cpu, mem) = largest_reservation(kind, big.mhz_per_core as f64);
-    let what = match kind {
-        WorkloadKind::Vm(vm) => format!(
-            "{} vCPUs, {:.0} MHz and {} reserved",
-            vm.vcpus,
-            cpu,
-            fmt_bytes(mem)
-        ),
-        WorkloadKind::Pod(_) => format!(
-            "{:.0} MHz ({:.2} cores) and {} requested",
-            cpu,
-            cpu / big.mhz_per_core as f64,
-            fmt_bytes(mem)
-        ),
+    let (each, verb, field) = match kind {
+        WorkloadKind::Vm(_) => ("each VM", "reserves", "size"),
+        WorkloadKind::Pod(_) => ("each pod", "requests", "requests"),
     };
-    let field = if matches!(kind, WorkloadKind::Vm(_)) {
-        "size"
+    let mut needs = Vec::new();
+    if !groups.iter().any(cores_ok) {
+        needs.push(format!(
+            "has {vcpus} vCPUs, but the largest host (`{}`) has {} cores",
+            most_cores.name, most_cores.cores
+        ));
+    }
+    if !groups.iter().any(cpu_ok) {
+        let (mhz, _) = largest_reservation(kind, most_cpu.mhz_per_core as f64);
+        needs.push(format!(
+            "{verb} {mhz:.0} MHz of CPU, but the largest host (`{}`) has {} cores x {} MHz = {} MHz",
+            most_cpu.name,
+            most_cpu.cores,
+            most_cpu.mhz_per_core,
+            most_cpu.cpu_mhz()
+        ));
+    }
+    if !groups.iter().any(mem_ok) {
+        let (_, mem) = largest_reservation(kind, most_mem.mhz_per_core as f64);
+        needs.push(format!(
+            "{verb} {} of memory, but the largest host (`{}`) has {}",
+            fmt_bytes(mem),
+            most_mem.name,
+            fmt_bytes(most_mem.memory)
+        ));
+    }
+    let message = if needs.is_empty() {
+        let (mhz, mem) = largest_reservation(kind, most_cpu.mhz_per_core as f64);
+        format!(
+            "`{name}` fits no host of cluster `{}`: {each} {verb} {mhz:.0} MHz of CPU and {} of memory{}, and no single host has all of that",
+            c.name,
+            fmt_bytes(mem),
+            if vcpus > 0 { format!(" with {vcpus} vCPUs") } else { String::new() },
+        )
     } else {
-        "requests"
+        format!(
+            "`{name}` fits no host of cluster `{}`: {each} {}",
+            c.name,
+            needs.join(", and ")
+        )
     };
     v.err(
         &format!("{wp}.{field}"),
+        message,
         format!(
-            "`{name}` fits no host of cluster `{}`: it needs {what}",
+            "make the {} smaller, or add a larger host group to cluster `{}`",
+            if vcpus > 0 || matches!(kind, WorkloadKind::Vm(_)) {
+                "VM"
+            } else {
+                "pod"
+            },
             c.name
-        ),
-        format!(
-            "the largest host (`{}`) has {} cores x {} MHz = {} MHz and {}",
-            big.name,
-            big.cores,
-            big.mhz_per_core,
-            big.cpu_mhz(),
-            fmt_bytes(big.memory)
         ),
     );
 }
 
+/// `512 GiB`, `1.5 TiB`, `200 MiB`: one decimal at most, none when whole.
 pub fn fmt_bytes(b: u64) -> String {
-    const GIB: f64 = (1u64 << 30) as f64;
-    if b as f64 >= GIB {
-        format!("{:.1} GiB", b as f64 / GIB)
-    } else {
-        format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64)
+    let units = [
+        ("TiB", 1u64 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    for (unit, size) in units {
+        if b >= size {
+            let x = b as f64 / size as f64;
+            let text = format!("{x:.1}");
+            let text = text.strip_suffix(".0").unwrap_or(&text);
+            return format!("{text} {unit}");
+        }
     }
+    format!("{b} B")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn arrival(
     v: &mut V,
     ap: &str,
     a: &RawArrival,
     kind: Option<&WorkloadKind>,
     lifetime: Option<&Lifetime>,
+    lifetime_given: bool,
     cluster: Option<&ClusterSpec>,
     duration: Option<SimDuration>,
 ) -> Option<Arrival> {
@@ -1114,7 +1238,11 @@ fn arrival(
         (Some(r), None) => {
             let r = v.parse(&format!("{pp}.rate"), r, units::parse_rate)?;
             if r <= 0.0 {
-                v.err(&format!("{pp}.rate"), "the rate must be more than 0", "");
+                v.err(
+                    &format!("{pp}.rate"),
+                    "the rate is 0",
+                    "write a rate above 0, such as `2/h`, or remove the workload",
+                );
                 return None;
             }
             r
@@ -1135,8 +1263,11 @@ fn arrival(
             if !mean_life.is_finite() {
                 v.err(
                     &lp,
-                    "offered_load needs a finite lifetime",
-                    "give a `lifetime` distribution, or use `rate`",
+                    format!(
+                        "offered_load needs a finite mean lifetime, but the lifetime is `forever`{}",
+                        if lifetime_given { "" } else { " (the default when `lifetime` is left out)" }
+                    ),
+                    "give a lifetime distribution such as `lifetime: { exponential: { mean: 6h } }`, or set `rate` instead of `offered_load`",
                 );
                 return None;
             }
@@ -1146,7 +1277,11 @@ fn arrival(
                 WorkloadKind::Vm(vm) => vm.vcpus as f64 * core,
             };
             if mean_cpu <= 0.0 {
-                v.err(&lp, "offered_load needs a CPU request above 0", "");
+                v.err(
+                    &lp,
+                    "offered_load needs a CPU request above 0",
+                    "give `requests: { cpu: ... }`, or set `rate` instead of `offered_load`",
+                );
                 return None;
             }
             load * cluster.cpu_mhz() / (mean_cpu * mean_life)
