@@ -14,7 +14,7 @@
 //! and takes the best score. [`PlacementPolicy::place`] gives the same answer through the
 //! cluster's [`HostIndex`](super::index::HostIndex) in O(log H) for typical loads.
 
-use super::index::{HostIndex, RankKey, Shortage};
+use super::index::{HostIndex, RankKey, RankOrder, Shortage};
 use super::view::{ClusterView, HostView, Request};
 use crate::scenario::{CpuAmount, PlacementSpec, PolicyKind, Resource};
 
@@ -140,7 +140,12 @@ impl PlacementPolicy {
 
     /// A fresh index over `hosts` for this policy.
     pub fn new_index(&self, hosts: &[HostView]) -> HostIndex {
-        HostIndex::new(hosts, self.rank_fn())
+        let order = match self.kind {
+            PolicyKind::FirstFit => RankOrder::Unranked,
+            PolicyKind::BestFit => RankOrder::Sorted,
+            PolicyKind::LeastLoaded => RankOrder::Tournament,
+        };
+        HostIndex::with_order(hosts, self.rank_fn(), order)
     }
 
     /// Chooses a host through the index.
@@ -151,35 +156,24 @@ impl PlacementPolicy {
         }
         let found = match self.kind {
             PolicyKind::FirstFit => index.fit.first_fit(view.hosts, req),
-            PolicyKind::LeastLoaded => {
-                let from = RankKey {
-                    num: 0,
-                    den: 1,
-                    host: 0,
-                };
-                index.ranked_from(from).find(|&h| req.fits(&view.hosts[h]))
-            }
+            PolicyKind::LeastLoaded => index.best_ranked_fit(view.hosts, req, None),
             PolicyKind::BestFit => {
                 // Hosts with less free capacity than the request can be skipped at once.
                 let need = match self.by {
                     Resource::Memory => req.memory,
                     Resource::Cpu => match req.cpu {
                         CpuAmount::Mhz(m) => m,
-                        // Cores are host-relative: start at the slowest core's MHz.
-                        CpuAmount::Millicores(mc) => {
-                            let slowest =
-                                view.hosts.iter().map(|h| h.core_mhz).min().unwrap_or(0) as u64;
-                            mc * slowest / 1000
-                        }
+                        // Cores are host-relative: start at the slowest core's MHz (the
+                        // index keeps it, so no host is scanned here).
+                        CpuAmount::Millicores(mc) => mc * index.min_core_mhz() as u64 / 1000,
                     },
                 };
-                index
-                    .ranked_from(RankKey {
-                        num: need,
-                        den: 1,
-                        host: 0,
-                    })
-                    .find(|&h| req.fits(&view.hosts[h]))
+                let from = RankKey {
+                    num: need,
+                    den: 1,
+                    host: 0,
+                };
+                index.best_ranked_fit(view.hosts, req, Some(from))
             }
         };
         match found {
