@@ -51,55 +51,55 @@ pub struct Instance {
 }
 
 /// Storage for live instances.
+///
+/// A slot's generation is odd while an instance lives in it and even while it is free:
+/// `insert` and `remove` each add one. A handle therefore matches its slot only while
+/// its own instance is there, with no separate liveness flag to look up (one memory
+/// access per lookup, not two).
 #[derive(Default)]
 pub struct Instances {
     slots: Vec<Instance>,
-    live: Vec<bool>,
     free: Vec<u32>,
     count: usize,
 }
 
 impl Instances {
     pub fn insert(&mut self, mut inst: Instance) -> InstanceId {
+        self.count += 1;
         match self.free.pop() {
             Some(slot) => {
                 let gen = self.slots[slot as usize].gen.wrapping_add(1);
                 inst.gen = gen;
                 self.slots[slot as usize] = inst;
-                self.live[slot as usize] = true;
-                self.count += 1;
                 InstanceId { slot, gen }
             }
             None => {
-                inst.gen = 0;
+                inst.gen = 1;
                 self.slots.push(inst);
-                self.live.push(true);
-                self.count += 1;
                 InstanceId {
                     slot: (self.slots.len() - 1) as u32,
-                    gen: 0,
+                    gen: 1,
                 }
             }
         }
     }
 
+    #[inline]
     pub fn get(&self, id: InstanceId) -> Option<&Instance> {
-        let i = id.slot as usize;
-        (self.live.get(i) == Some(&true) && self.slots[i].gen == id.gen).then(|| &self.slots[i])
+        self.slots.get(id.slot as usize).filter(|s| s.gen == id.gen)
     }
 
+    #[inline]
     pub fn get_mut(&mut self, id: InstanceId) -> Option<&mut Instance> {
-        let i = id.slot as usize;
-        if self.live.get(i) == Some(&true) && self.slots[i].gen == id.gen {
-            Some(&mut self.slots[i])
-        } else {
-            None
-        }
+        self.slots
+            .get_mut(id.slot as usize)
+            .filter(|s| s.gen == id.gen)
     }
 
     pub fn remove(&mut self, id: InstanceId) -> Option<Instance> {
-        let inst = self.get(id)?.clone();
-        self.live[id.slot as usize] = false;
+        let slot = self.get_mut(id)?;
+        let inst = slot.clone();
+        slot.gen = slot.gen.wrapping_add(1); // even: free
         self.free.push(id.slot);
         self.count -= 1;
         Some(inst)
@@ -121,11 +121,7 @@ impl Instances {
 
     /// Live instances in slot order (deterministic).
     pub fn iter(&self) -> impl Iterator<Item = &Instance> {
-        self.slots
-            .iter()
-            .zip(&self.live)
-            .filter(|(_, l)| **l)
-            .map(|(i, _)| i)
+        self.slots.iter().filter(|i| i.gen % 2 == 1)
     }
 }
 
@@ -167,5 +163,23 @@ mod tests {
         assert!(s.get(b).is_some());
         assert_eq!(s.len(), 1);
         assert_eq!(s.capacity(), 1);
+    }
+
+    #[test]
+    fn iteration_lists_only_live_instances_in_slot_order() {
+        let mut s = Instances::default();
+        let ids: Vec<InstanceId> = (0..4)
+            .map(|g| {
+                let mut i = inst();
+                i.group = g;
+                s.insert(i)
+            })
+            .collect();
+        s.remove(ids[1]);
+        s.remove(ids[3]);
+        assert!(s.get(ids[1]).is_none());
+        assert!(s.remove(ids[1]).is_none(), "a second remove is a no-op");
+        assert_eq!(s.iter().map(|i| i.group).collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(s.len(), 2);
     }
 }

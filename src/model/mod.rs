@@ -33,6 +33,15 @@ pub fn run<O: Observer>(world: &mut World, observer: &mut O, progress: &mut dyn 
             next_sample += step;
         }
         let (now, event) = world.queue.pop().expect("peeked");
+        // Start loading the next event's instance now: it is usually not in the cache
+        // (a departure comes minutes after its pod was last touched), and the load then
+        // overlaps the handling of this event instead of stalling the next one.
+        if let Some((_, Event::Departure { instance } | Event::PodRunning { pod: instance })) =
+            world.queue.peek()
+        {
+            let instance = *instance;
+            std::hint::black_box(world.instances.get(instance).map(|i| i.host));
+        }
         world.handle(now, event, observer);
         since_progress += 1;
         if since_progress == 8192 {

@@ -248,7 +248,8 @@ impl World {
             self.queue.schedule_at(start, Event::PodRunning { pod: id });
             self.host_updated(now, host, obs);
         } else {
-            self.start_running(now, id, obs);
+            self.host_updated(now, host, obs);
+            self.start_running(now, id);
         }
     }
 
@@ -260,8 +261,8 @@ impl World {
         image: u32,
         obs: &mut O,
     ) -> SimTime {
-        if let Some(t) = self.hosts[host as usize].images.ready_at(image) {
-            return t.max(now);
+        if let Some(t) = self.hosts[host as usize].images.ready_by(image, now) {
+            return t;
         }
         let bytes = self.image_sizes[image as usize];
         let ci = self.hosts[host as usize].cluster as usize;
@@ -273,8 +274,9 @@ impl World {
         ready
     }
 
-    /// Marks the instance Running and starts its lifetime.
-    fn start_running<O: Observer>(&mut self, now: SimTime, id: InstanceId, obs: &mut O) {
+    /// Marks the instance Running and starts its lifetime. The host does not change:
+    /// the instance's reservation and demand count from placement.
+    fn start_running(&mut self, now: SimTime, id: InstanceId) {
         let inst = self.instances.get_mut(id).expect("live instance");
         inst.state = InstanceState::Running;
         let (host, group, is_pod) = (inst.host, inst.group, inst.is_pod);
@@ -291,7 +293,6 @@ impl World {
                 self.queue.schedule_at(t, Event::Departure { instance: id });
             }
         }
-        self.host_updated(now, host, obs);
     }
 
     fn on_pod_running<O: Observer>(&mut self, now: SimTime, pod: InstanceId, obs: &mut O) {
@@ -302,7 +303,7 @@ impl World {
         let ci = self.hosts[host as usize].cluster as usize;
         self.clusters[ci].pods_starting -= 1;
         obs.pod_running(now, group, now - created);
-        self.start_running(now, pod, obs);
+        self.start_running(now, pod);
     }
 
     fn on_departure<O: Observer>(&mut self, now: SimTime, id: InstanceId, obs: &mut O) {
@@ -333,26 +334,20 @@ impl World {
     }
 
     /// Places waiting instances, oldest first, skipping request classes that still fit
-    /// nowhere (see `pending.rs`).
+    /// nowhere (see `pending.rs`). One pass over the class heads suffices: placing only
+    /// takes capacity, so a head that did not fit earlier in the pass still does not,
+    /// and the next instance of a class that was just placed is a later head.
     fn on_retry_pending<O: Observer>(&mut self, now: SimTime, cluster: u32, obs: &mut O) {
         let ci = cluster as usize;
         self.clusters[ci].retry_scheduled = false;
-        loop {
-            let heads = self.clusters[ci].pending.heads();
-            let mut placed = false;
-            for (_, id, req) in heads {
-                let c = &self.clusters[ci];
-                if !c.index.fit.may_fit(&req) {
-                    continue;
-                }
-                if self.try_place(now, id, obs, false) {
-                    self.clusters[ci].pending.pop_head(&req, id);
-                    placed = true;
-                    break;
-                }
+        let mut from = 0;
+        while let Some((seq, id, req)) = self.clusters[ci].pending.next_head(from) {
+            from = seq + 1;
+            if !self.clusters[ci].index.fit.may_fit(&req) {
+                continue;
             }
-            if !placed {
-                break;
+            if self.try_place(now, id, obs, false) {
+                self.clusters[ci].pending.pop_head(&req, id);
             }
         }
     }
