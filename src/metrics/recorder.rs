@@ -50,6 +50,23 @@ pub struct KindCounters {
     pub departed: u64,
 }
 
+/// What the recorder tracks of one host.
+#[derive(Clone, Copy, Debug)]
+struct HostTrack {
+    /// End of the last closed piece of the energy integral.
+    last_t: SimTime,
+    /// Power draw since `last_t`.
+    watts: f64,
+    /// Load (demand / capacity) in fixed point, as counted in the cluster sums.
+    load: u64,
+    cluster: u32,
+    /// Counted in the cluster sums (powered on).
+    on: bool,
+    /// The host's CPU demand and capacity that `watts` and `load` were computed from.
+    demand_mhz: u64,
+    capacity_mhz: u64,
+}
+
 /// Records everything a run reports. Attach it to `model::run` as the observer.
 pub struct Recorder {
     pub cluster_names: Vec<String>,
@@ -59,14 +76,12 @@ pub struct Recorder {
     pub startup_us: Histogram<u64>,
     pub image_pulls: u64,
     pub image_pull_bytes: u64,
+    /// Per-host state of the energy and imbalance integrals, one record per host so
+    /// that a host change touches one cache line.
+    host: Vec<HostTrack>,
     // Energy, integrated exactly between host changes.
-    host_last_t: Vec<SimTime>,
-    host_watts: Vec<f64>,
-    host_cluster: Vec<u32>,
     pub cluster_energy_j: Vec<f64>,
     // Imbalance, integrated exactly between host changes.
-    host_load: Vec<u64>,
-    host_on: Vec<bool>,
     cl_sum: Vec<u64>,
     cl_sumsq: Vec<u128>,
     cl_n: Vec<u64>,
@@ -99,12 +114,20 @@ impl Recorder {
                 .expect("valid histogram bounds"),
             image_pulls: 0,
             image_pull_bytes: 0,
-            host_last_t: vec![SimTime::ZERO; n_hosts],
-            host_watts: world.hosts.iter().map(|h| h.watts()).collect(),
-            host_cluster: world.hosts.iter().map(|h| h.cluster).collect(),
+            host: world
+                .hosts
+                .iter()
+                .map(|h| HostTrack {
+                    last_t: SimTime::ZERO,
+                    watts: h.watts(),
+                    load: 0,
+                    cluster: h.cluster,
+                    on: false,
+                    demand_mhz: h.view.cpu_demand_mhz,
+                    capacity_mhz: h.view.cpu_capacity_mhz,
+                })
+                .collect(),
             cluster_energy_j: vec![0.0; n_cl],
-            host_load: vec![0; n_hosts],
-            host_on: vec![false; n_hosts],
             cl_sum: vec![0; n_cl],
             cl_sumsq: vec![0; n_cl],
             cl_n: vec![0; n_cl],
@@ -120,12 +143,13 @@ impl Recorder {
         };
         for (i, h) in world.hosts.iter().enumerate() {
             let c = h.cluster as usize;
-            r.host_on[i] = h.view.accepting;
-            r.host_load[i] = load_fp(h.view.cpu_demand_mhz, h.view.cpu_capacity_mhz);
-            if r.host_on[i] {
+            let t = &mut r.host[i];
+            t.on = h.view.accepting;
+            t.load = load_fp(h.view.cpu_demand_mhz, h.view.cpu_capacity_mhz);
+            if t.on {
                 r.cl_n[c] += 1;
-                r.cl_sum[c] += r.host_load[i];
-                r.cl_sumsq[c] += (r.host_load[i] as u128).pow(2);
+                r.cl_sum[c] += t.load;
+                r.cl_sumsq[c] += (t.load as u128).pow(2);
             }
         }
         for c in 0..n_cl {
@@ -150,13 +174,19 @@ impl Recorder {
         }
         // n * sumsq - sum^2 is exact in integers; divide once at the end.
         let num = n as u128 * self.cl_sumsq[c] - (self.cl_sum[c] as u128).pow(2);
-        (num as f64).sqrt() / n as f64 / LOAD_ONE as f64
+        // The same rounding either way; u64 -> f64 is one instruction, u128 -> f64 a call.
+        let num = match u64::try_from(num) {
+            Ok(small) => small as f64,
+            Err(_) => num as f64,
+        };
+        num.sqrt() / n as f64 / LOAD_ONE as f64
     }
 
     fn close_host(&mut self, host: usize, now: SimTime) {
-        let dt = (now - self.host_last_t[host]).as_secs_f64();
-        self.cluster_energy_j[self.host_cluster[host] as usize] += self.host_watts[host] * dt;
-        self.host_last_t[host] = now;
+        let t = &mut self.host[host];
+        let dt = (now - t.last_t).as_secs_f64();
+        self.cluster_energy_j[t.cluster as usize] += t.watts * dt;
+        t.last_t = now;
     }
 
     fn close_cluster(&mut self, c: usize, now: SimTime) {
@@ -209,20 +239,35 @@ impl Observer for Recorder {
         let i = host as usize;
         let h = &world.hosts[i];
         self.close_host(i, now);
-        self.host_watts[i] = h.watts();
         let c = h.cluster as usize;
         self.close_cluster(c, now);
-        if self.host_on[i] {
-            self.cl_n[c] -= 1;
-            self.cl_sum[c] -= self.host_load[i];
-            self.cl_sumsq[c] -= (self.host_load[i] as u128).pow(2);
+        let v = &h.view;
+        let t = &mut self.host[i];
+        if v.accepting == t.on
+            && v.cpu_demand_mhz == t.demand_mhz
+            && v.cpu_capacity_mhz == t.capacity_mhz
+        {
+            // Power and load are functions of these three: the integrals go on at the
+            // same rates (their pieces were closed above, as for any change).
+            return;
         }
-        self.host_on[i] = h.view.accepting;
-        self.host_load[i] = load_fp(h.view.cpu_demand_mhz, h.view.cpu_capacity_mhz);
-        if self.host_on[i] {
+        let on = v.accepting;
+        let load = load_fp(v.cpu_demand_mhz, v.cpu_capacity_mhz);
+        let (was_on, old) = (t.on, t.load);
+        t.watts = h.watts();
+        t.on = on;
+        t.load = load;
+        t.demand_mhz = v.cpu_demand_mhz;
+        t.capacity_mhz = v.cpu_capacity_mhz;
+        if was_on {
+            self.cl_n[c] -= 1;
+            self.cl_sum[c] -= old;
+            self.cl_sumsq[c] -= (old as u128).pow(2);
+        }
+        if on {
             self.cl_n[c] += 1;
-            self.cl_sum[c] += self.host_load[i];
-            self.cl_sumsq[c] += (self.host_load[i] as u128).pow(2);
+            self.cl_sum[c] += load;
+            self.cl_sumsq[c] += (load as u128).pow(2);
         }
         self.cl_imbalance_now[c] = self.stdev(c);
     }
@@ -270,7 +315,7 @@ impl Observer for Recorder {
     }
 
     fn finish(&mut self, end: SimTime, world: &World) {
-        for h in 0..self.host_last_t.len() {
+        for h in 0..self.host.len() {
             self.close_host(h, end);
         }
         for c in 0..self.cl_last_t.len() {
