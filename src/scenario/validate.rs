@@ -567,13 +567,8 @@ fn placement(v: &mut V, pp: &str, p: Option<&RawPlacement>) -> PlacementSpec {
             Resource::Cpu
         }
     };
-    if policy == PolicyKind::FirstFit && p.by.is_some() {
-        v.err(
-            &format!("{pp}.by"),
-            "first-fit takes hosts in order and has no `by`",
-            "remove `by`, or use best-fit or least-loaded",
-        );
-    }
+    // `by` is allowed with first-fit (which ignores it) so that a sweep or `--set` can
+    // switch the policy of a cluster that names a resource.
     PlacementSpec { policy, by }
 }
 
