@@ -7,11 +7,14 @@
 
 pub mod diagnostic;
 pub mod load;
+pub mod overrides;
 pub mod raw;
 pub mod source;
 pub mod spec;
+pub mod structure;
 pub mod units;
 pub mod validate;
+pub mod yaml;
 
 pub use diagnostic::{Diagnostic, ScenarioError};
 pub use load::{load_file, load_str, Limits};
