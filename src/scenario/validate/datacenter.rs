@@ -1,0 +1,253 @@
+//! Checks of clusters: host groups, power models, datastores, placement, pod runtime.
+
+use super::{defaults, POLICY_NAMES, V};
+use crate::engine::SimDuration;
+use crate::scenario::diagnostic::did_you_mean;
+use crate::scenario::load::Limits;
+use crate::scenario::raw::*;
+use crate::scenario::spec::*;
+use crate::scenario::units;
+
+pub(super) fn host_group(v: &mut V, gp: &str, g: &RawHostGroup) -> Option<HostGroupSpec> {
+    let count = v.positive_count(
+        &format!("{gp}.count"),
+        &g.count,
+        Limits::MAX_HOSTS,
+        "the host count",
+    );
+    let cores = match (&g.cores, &g.sockets, &g.cores_per_socket) {
+        (Some(c), None, None) => {
+            v.positive_count(&format!("{gp}.cores"), c, 4096, "cores per host")
+        }
+        (None, s, Some(cps)) => {
+            let sockets = match s {
+                Some(s) => v.positive_count(&format!("{gp}.sockets"), s, 16, "sockets"),
+                None => Some(1),
+            };
+            let cps = v.positive_count(
+                &format!("{gp}.cores_per_socket"),
+                cps,
+                1024,
+                "cores per socket",
+            );
+            sockets.zip(cps).map(|(a, b)| a * b)
+        }
+        (Some(_), _, _) => {
+            v.err(
+                &format!("{gp}.cores"),
+                "the host group gives both `cores` and `sockets`/`cores_per_socket`",
+                "keep one: `cores: 32`, or `sockets: 2` with `cores_per_socket: 16`",
+            );
+            None
+        }
+        (None, _, None) => {
+            v.err(
+                gp,
+                "the host group has no core count",
+                "add `cores: 32` (or `sockets: 2` and `cores_per_socket: 16`)",
+            );
+            None
+        }
+    };
+    let mhz = v
+        .parse(&format!("{gp}.mhz"), &g.mhz, units::parse_mhz)
+        .and_then(|m| {
+            if !(1.0..=100_000.0).contains(&m) {
+                v.err(
+                    &format!("{gp}.mhz"),
+                    format!("{m} MHz per core is not a plausible clock"),
+                    "write e.g. `2600` or `2.6GHz`",
+                );
+                None
+            } else {
+                Some(m.round() as u32)
+            }
+        });
+    let memory = v.positive_bytes(&format!("{gp}.memory"), &g.memory);
+    let nic = match &g.nic {
+        Some(n) => v
+            .parse(&format!("{gp}.nic"), n, units::parse_bandwidth)
+            .and_then(|b| {
+                if b <= 0.0 {
+                    v.err(
+                        &format!("{gp}.nic"),
+                        "the bandwidth is 0",
+                        "write a bandwidth above 0, such as `10Gbit/s`",
+                    );
+                    None
+                } else {
+                    Some(b)
+                }
+            }),
+        None => Some(defaults::NIC_BYTES_PER_S),
+    };
+    let power = power(v, &format!("{gp}.power"), g.power.as_ref());
+    Some(HostGroupSpec {
+        name: g.name.clone(),
+        count: count? as u32,
+        cores: cores? as u32,
+        mhz_per_core: mhz?,
+        memory: memory?,
+        nic_bytes_per_s: nic?,
+        power: power?,
+    })
+}
+
+fn power(v: &mut V, pp: &str, p: Option<&RawPower>) -> Option<PowerModel> {
+    let Some(p) = p else {
+        return Some(PowerModel::Linear {
+            idle_w: defaults::POWER_IDLE_W,
+            max_w: defaults::POWER_MAX_W,
+        });
+    };
+    match (&p.idle, &p.max, &p.spec) {
+        (Some(i), Some(m), None) => {
+            let idle = v.parse(&format!("{pp}.idle"), i, units::parse_watts)?;
+            let max = v.parse(&format!("{pp}.max"), m, units::parse_watts)?;
+            if idle > max {
+                v.err(
+                    &format!("{pp}.idle"),
+                    format!("idle power {idle} W is above max power {max} W"),
+                    "`idle` is the draw at 0% CPU and `max` at 100%, so idle <= max; were they swapped?",
+                );
+                return None;
+            }
+            Some(PowerModel::Linear {
+                idle_w: idle,
+                max_w: max,
+            })
+        }
+        (None, None, Some(table)) => {
+            if table.len() != 11 {
+                v.err(
+                    &format!("{pp}.spec"),
+                    format!(
+                        "the SPECpower table has {} values; it needs 11",
+                        table.len()
+                    ),
+                    "give the power at 0%, 10%, 20%, ..., 100% CPU load, as SPECpower_ssj2008 reports it",
+                );
+                return None;
+            }
+            let mut t = [0.0; 11];
+            let mut ok = true;
+            for (i, s) in table.iter().enumerate() {
+                match v.parse(&format!("{pp}.spec[{i}]"), s, units::parse_watts) {
+                    Some(w) => t[i] = w,
+                    None => ok = false,
+                }
+            }
+            ok.then_some(PowerModel::Table(t))
+        }
+        _ => {
+            v.err(
+                pp,
+                "give either `idle` and `max` (linear) or `spec` (11 values)",
+                "e.g. `power: { idle: 120W, max: 350W }`",
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn datastore(v: &mut V, dp: &str, d: &RawDatastore) -> Option<DatastoreSpec> {
+    let kind = match d.kind.as_str() {
+        "vmfs" => Some(DatastoreKind::Vmfs),
+        "nfs" => Some(DatastoreKind::Nfs),
+        "vsan" => Some(DatastoreKind::Vsan),
+        other => {
+            let hint = did_you_mean(other, ["vmfs", "nfs", "vsan"])
+                .map_or("use vmfs, nfs or vsan".to_string(), |s| {
+                    format!("did you mean `{s}`?")
+                });
+            v.err(
+                &format!("{dp}.type"),
+                format!("unknown datastore type `{other}`"),
+                hint,
+            );
+            None
+        }
+    };
+    let capacity = v.positive_bytes(&format!("{dp}.capacity"), &d.capacity);
+    let throughput = match &d.throughput {
+        Some(t) => v.parse(&format!("{dp}.throughput"), t, units::parse_bandwidth),
+        None => Some(defaults::DATASTORE_BYTES_PER_S),
+    };
+    Some(DatastoreSpec {
+        name: d.name.clone(),
+        kind: kind?,
+        capacity: capacity?,
+        throughput: throughput?,
+    })
+}
+
+pub(super) fn placement(v: &mut V, pp: &str, p: Option<&RawPlacement>) -> PlacementSpec {
+    let default = PlacementSpec {
+        policy: PolicyKind::LeastLoaded,
+        by: Resource::Cpu,
+    };
+    let Some(p) = p else { return default };
+    let policy = match p.policy.as_str() {
+        "first-fit" => PolicyKind::FirstFit,
+        "best-fit" => PolicyKind::BestFit,
+        "least-loaded" => PolicyKind::LeastLoaded,
+        other => {
+            let hint = match did_you_mean(other, POLICY_NAMES) {
+                Some(s) => format!("did you mean `{s}`? (`pacsim policies` lists them)"),
+                None => format!(
+                    "the placement policies are {}; `pacsim policies` describes them",
+                    POLICY_NAMES.join(", ")
+                ),
+            };
+            v.err(
+                &format!("{pp}.policy"),
+                format!("unknown placement policy `{other}`"),
+                hint,
+            );
+            return default;
+        }
+    };
+    let by = match p.by.as_deref() {
+        None | Some("cpu") => Resource::Cpu,
+        Some("memory") => Resource::Memory,
+        Some(other) => {
+            v.err(
+                &format!("{pp}.by"),
+                format!("unknown resource `{other}`"),
+                "use `cpu` or `memory`",
+            );
+            Resource::Cpu
+        }
+    };
+    // `by` is allowed with first-fit (which ignores it) so that a sweep or `--set` can
+    // switch the policy of a cluster that names a resource.
+    PlacementSpec { policy, by }
+}
+
+pub(super) fn pod_runtime(v: &mut V, pp: &str, p: Option<&RawPodRuntime>) -> PodRuntimeSpec {
+    let mut spec = PodRuntimeSpec {
+        startup_delay: SimDuration::from_secs(defaults::POD_STARTUP_DELAY_S),
+        image_pull_bandwidth: defaults::IMAGE_PULL_BYTES_PER_S,
+    };
+    let Some(p) = p else { return spec };
+    if let Some(d) = p
+        .startup_delay
+        .as_ref()
+        .and_then(|s| v.duration(&format!("{pp}.startup_delay"), s, true))
+    {
+        spec.startup_delay = d;
+    }
+    if let Some(s) = &p.image_pull_bandwidth {
+        let path = format!("{pp}.image_pull_bandwidth");
+        match v.parse(&path, s, units::parse_bandwidth) {
+            Some(b) if b > 0.0 => spec.image_pull_bandwidth = b,
+            Some(_) => v.err(
+                &path,
+                "the bandwidth is 0",
+                "write a bandwidth above 0, such as `1GB/s`",
+            ),
+            None => {}
+        }
+    }
+    spec
+}

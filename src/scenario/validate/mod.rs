@@ -1,0 +1,388 @@
+//! Raw file format -> checked [`Scenario`], collecting every problem in one pass.
+//!
+//! Each check names the field path; the loader turns it into a line and column.
+
+mod datacenter;
+mod workload;
+
+pub use workload::{cpu_mhz, fmt_bytes};
+
+use super::diagnostic::Diagnostic;
+use super::load::Limits;
+use super::raw::*;
+use super::spec::*;
+use super::units;
+use crate::engine::SimDuration;
+use datacenter::{datastore, host_group, placement, pod_runtime};
+use std::collections::BTreeMap;
+use workload::workload;
+
+/// Model defaults that a scenario may override, with their sources.
+pub mod defaults {
+    /// Seed when the scenario gives none.
+    pub const SEED: u64 = 1;
+    /// Sampling interval: OpenDC's default export interval (5 min),
+    /// `docs/reference/input/export.md`.
+    pub const SAMPLE_EVERY_S: u64 = 300;
+    /// Host NIC when none is given: 10 GbE, the link speed vCenter's vMotion limits are
+    /// stated for ("Limits on Simultaneous Migrations", vSphere docs). Assumption.
+    pub const NIC_BYTES_PER_S: f64 = 10e9 / 8.0;
+    /// Power when none is given: idle 32 W, max 180 W, OpenDC's example topology
+    /// (`topology` JSON of its docs).
+    pub const POWER_IDLE_W: f64 = 32.0;
+    pub const POWER_MAX_W: f64 = 180.0;
+    /// Pod start-up once the image is present: 3 s, DSLab's Kubernetes simulator pod
+    /// start time (`medjed02/K8s-simulator` config). The CRX pipeline of the supervisor
+    /// issue replaces this single figure.
+    pub const POD_STARTUP_DELAY_S: u64 = 3;
+    /// Image pull bandwidth per host: 1 GB/s. Assumption (a share of a 10 GbE link; the
+    /// benchmark workload of issue 2 fixes this figure).
+    pub const IMAGE_PULL_BYTES_PER_S: f64 = 1e9;
+    /// Datastore throughput when none is given: 1 GB/s. Assumption.
+    pub const DATASTORE_BYTES_PER_S: f64 = 1e9;
+    /// CPU demand of an instance as a fraction of its size: 1.0 (it uses what it asked
+    /// for). Assumption, until the demand models of the DRS issue.
+    pub const DEMAND: f64 = 1.0;
+}
+
+/// The placement policies a scenario may name.
+pub const POLICY_NAMES: [&str; 3] = ["first-fit", "best-fit", "least-loaded"];
+
+struct V {
+    diags: Vec<Diagnostic>,
+}
+
+impl V {
+    fn err(&mut self, path: &str, msg: impl Into<String>, hint: impl Into<String>) {
+        let hint = hint.into();
+        let d = Diagnostic::new(path, msg);
+        self.diags
+            .push(if hint.is_empty() { d } else { d.hint(hint) });
+    }
+
+    fn parse<T>(
+        &mut self,
+        path: &str,
+        s: &Scalar,
+        f: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match f(&s.0) {
+            Ok(v) => Some(v),
+            Err(m) => {
+                // "what is wrong; what to do" -> message and hint.
+                let (msg, hint) = m.split_once("; ").unwrap_or((&m, ""));
+                self.err(path, msg, hint);
+                None
+            }
+        }
+    }
+
+    fn positive_count(&mut self, path: &str, s: &Scalar, max: u64, what: &str) -> Option<u64> {
+        // The limit is checked before wholeness, so `1e30` is "above the limit".
+        let v = self.parse(path, s, units::parse_number)?;
+        if v > max as f64 {
+            self.err(
+                path,
+                format!("{what} is {}, above the limit of {max}", s.0),
+                "the limits keep a run within one machine's memory and time",
+            );
+            None
+        } else if v < 1.0 {
+            self.err(
+                path,
+                format!("{what} is {}; it must be at least 1", s.0),
+                format!("write a whole number from 1 to {max}"),
+            );
+            None
+        } else if v.fract() != 0.0 {
+            self.err(
+                path,
+                format!("{what} is {}, not a whole number", s.0),
+                format!("write a whole number from 1 to {max}"),
+            );
+            None
+        } else {
+            Some(v as u64)
+        }
+    }
+
+    fn positive_bytes(&mut self, path: &str, s: &Scalar) -> Option<u64> {
+        let v = self.parse(path, s, units::parse_bytes)?;
+        if v == 0 {
+            self.err(
+                path,
+                "the size is 0 bytes",
+                "write a size above 0, such as `64GiB` or `200MB`",
+            );
+            None
+        } else {
+            Some(v)
+        }
+    }
+
+    fn duration(&mut self, path: &str, s: &Scalar, allow_zero: bool) -> Option<SimDuration> {
+        let d = self.parse(path, s, units::parse_duration)?;
+        if !allow_zero && d == SimDuration::ZERO {
+            self.err(
+                path,
+                "the duration is 0",
+                "write a duration above 0, such as `30s`, `5m` or `24h`",
+            );
+            return None;
+        }
+        Some(d)
+    }
+
+    fn unique_names<'a>(&mut self, base: &str, names: impl Iterator<Item = &'a str>, what: &str) {
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, n) in names.enumerate() {
+            let path = format!("{base}[{i}].name");
+            if n.trim().is_empty() {
+                self.err(
+                    &path,
+                    format!("{what} name is empty"),
+                    "names identify things in references and outputs; give a short one such as `cl-a`",
+                );
+            } else if let Some(first) = seen.get(n) {
+                self.err(
+                    &path,
+                    format!("{what} `{n}` is defined twice"),
+                    format!("the first is {base}[{first}]"),
+                );
+            } else {
+                seen.insert(n, i);
+            }
+        }
+    }
+}
+
+/// Checks a raw scenario; returns every problem found.
+pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut v = V { diags: Vec::new() };
+
+    if raw.name.trim().is_empty() {
+        v.err(
+            "name",
+            "the scenario name is empty",
+            "the name is the output folder: results/<name>/",
+        );
+    } else if raw
+        .name
+        .chars()
+        .any(|c| c == '/' || c == '\\' || c.is_control())
+        || raw.name == "."
+        || raw.name == ".."
+    {
+        v.err(
+            "name",
+            format!("`{}` cannot be a folder name", raw.name.escape_debug()),
+            "use letters, digits, `-` and `_`",
+        );
+    }
+    let seed = raw
+        .seed
+        .as_ref()
+        .and_then(|s| v.parse("seed", s, units::parse_count))
+        .unwrap_or(defaults::SEED);
+    let duration = v.duration("duration", &raw.duration, false);
+    if let Some(d) = duration {
+        if d.as_secs_f64() > Limits::MAX_DURATION_S {
+            v.err(
+                "duration",
+                format!("{} is longer than the limit of 10 years", raw.duration.0),
+                "write a shorter duration, e.g. `365d`",
+            );
+        }
+    }
+    let sample_every = match raw.metrics.as_ref().and_then(|m| m.sample_every.as_ref()) {
+        Some(s) => v.duration("metrics.sample_every", s, false),
+        None => Some(SimDuration::from_secs(defaults::SAMPLE_EVERY_S)),
+    };
+    if let (Some(d), Some(s)) = (duration, sample_every) {
+        if d.0 / s.0.max(1) > Limits::MAX_SAMPLES {
+            v.err(
+                "metrics.sample_every",
+                format!(
+                    "{} samples over the run, above the limit of {}",
+                    d.0 / s.0,
+                    Limits::MAX_SAMPLES
+                ),
+                "sample less often",
+            );
+        }
+    }
+
+    // Clusters and hosts.
+    if raw.clusters.is_empty() {
+        v.err(
+            "clusters",
+            "a scenario needs at least one cluster",
+            "add e.g. `- { name: cl-a, hosts: [ { name: esx, count: 4, cores: 32, mhz: 2600, memory: 512GiB } ] }`",
+        );
+    }
+    v.unique_names(
+        "clusters",
+        raw.clusters.iter().map(|c| c.name.as_str()),
+        "cluster",
+    );
+    let mut group_names: BTreeMap<&str, String> = BTreeMap::new();
+    let mut total_hosts: u64 = 0;
+    let mut clusters = Vec::new();
+    for (ci, rc) in raw.clusters.iter().enumerate() {
+        let cp = format!("clusters[{ci}]");
+        if rc.hosts.is_empty() {
+            v.err(
+                &format!("{cp}.hosts"),
+                format!("cluster `{}` has no hosts", rc.name),
+                "add a host group",
+            );
+        }
+        let mut groups = Vec::new();
+        for (gi, g) in rc.hosts.iter().enumerate() {
+            let gp = format!("{cp}.hosts[{gi}]");
+            if g.name.trim().is_empty() {
+                v.err(
+                    &format!("{gp}.name"),
+                    "host group name is empty",
+                    "hosts are named after their group (`esx-0`, `esx-1`, ...); give a name such as `esx`",
+                );
+            } else if let Some(first) = group_names.get(g.name.as_str()) {
+                v.err(
+                    &format!("{gp}.name"),
+                    format!("host group `{}` is defined twice", g.name),
+                    format!(
+                        "the first is {first}; host names come from group names and must be unique"
+                    ),
+                );
+            } else {
+                group_names.insert(&g.name, gp.clone());
+            }
+            if let Some(g) = host_group(&mut v, &gp, g) {
+                total_hosts += g.count as u64;
+                groups.push(g);
+            }
+        }
+        v.unique_names(
+            &format!("{cp}.datastores"),
+            rc.datastores.iter().map(|d| d.name.as_str()),
+            "datastore",
+        );
+        let datastores = rc
+            .datastores
+            .iter()
+            .enumerate()
+            .filter_map(|(di, d)| datastore(&mut v, &format!("{cp}.datastores[{di}]"), d))
+            .collect();
+        let placement = placement(&mut v, &format!("{cp}.placement"), rc.placement.as_ref());
+        let pods = pod_runtime(&mut v, &format!("{cp}.pods"), rc.pods.as_ref());
+        clusters.push(ClusterSpec {
+            name: rc.name.clone(),
+            host_groups: groups,
+            datastores,
+            placement,
+            pods,
+        });
+    }
+    if total_hosts > Limits::MAX_HOSTS {
+        v.err(
+            "clusters",
+            format!(
+                "{total_hosts} hosts in all, above the limit of {}",
+                Limits::MAX_HOSTS
+            ),
+            "the limits keep a run within one machine's memory and time",
+        );
+    }
+
+    // Images.
+    v.unique_names(
+        "images",
+        raw.images.iter().map(|i| i.name.as_str()),
+        "image",
+    );
+    let images: Vec<ImageSpec> = raw
+        .images
+        .iter()
+        .enumerate()
+        .map(|(i, im)| ImageSpec {
+            name: im.name.clone(),
+            size: v
+                .parse(&format!("images[{i}].size"), &im.size, units::parse_bytes)
+                .unwrap_or(0),
+        })
+        .collect();
+
+    // Workloads.
+    v.unique_names(
+        "workloads",
+        raw.workloads.iter().map(|w| w.name.as_str()),
+        "workload",
+    );
+    let mut workloads = Vec::new();
+    let mut expected_arrivals = 0.0;
+    for (wi, w) in raw.workloads.iter().enumerate() {
+        if let Some(ws) = workload(
+            &mut v,
+            &format!("workloads[{wi}]"),
+            w,
+            &clusters,
+            &raw.clusters,
+            &images,
+            duration,
+        ) {
+            expected_arrivals += match &ws.arrival {
+                Arrival::AtStart(n) => *n as f64,
+                Arrival::Times(t) => t.len() as f64,
+                Arrival::Poisson { rate_per_s, limit } => {
+                    let by_time = rate_per_s * duration.map_or(0.0, |d| d.as_secs_f64());
+                    limit.map_or(by_time, |l| by_time.min(l as f64))
+                }
+            };
+            workloads.push(ws);
+        }
+    }
+    if expected_arrivals > Limits::MAX_ARRIVALS {
+        v.err(
+            "workloads",
+            format!("the workloads would create about {expected_arrivals:.3e} instances, above the limit of {:.0e}", Limits::MAX_ARRIVALS),
+            "lower the rates, add `limit`, or shorten the duration",
+        );
+    }
+
+    if !v.diags.is_empty() {
+        return Err(v.diags);
+    }
+    Ok(Scenario {
+        name: raw.name.clone(),
+        seed,
+        duration: duration.expect("checked"),
+        sample_every: sample_every.expect("checked"),
+        clusters,
+        images,
+        workloads,
+    })
+}
+
+fn sampled<T>(
+    v: &mut V,
+    path: &str,
+    s: &ScalarOrChoice,
+    f: impl Fn(&str) -> Result<T, String>,
+) -> Option<Sampled<T>> {
+    match s {
+        ScalarOrChoice::One(x) => v.parse(path, x, &f).map(Sampled::One),
+        ScalarOrChoice::Choice(xs) => {
+            if xs.is_empty() {
+                v.err(path, "`choice` is empty", "list at least one value");
+                return None;
+            }
+            let mut out = Vec::new();
+            for (i, x) in xs.iter().enumerate() {
+                out.push(v.parse(&format!("{path}.choice[{i}]"), x, &f));
+            }
+            out.into_iter()
+                .collect::<Option<Vec<T>>>()
+                .map(Sampled::Choice)
+        }
+    }
+}
