@@ -76,7 +76,13 @@ impl<I: Id, T> IdVec<I, T> {
         self.items.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (I, &T)> + '_ {
+    /// The items in id order (like `Vec::iter`).
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.items.iter()
+    }
+
+    /// The items with their ids, in id order.
+    pub fn iter_enumerated(&self) -> impl Iterator<Item = (I, &T)> + '_ {
         self.items
             .iter()
             .enumerate()
@@ -101,6 +107,12 @@ impl<I: Id, T> IdVec<I, T> {
 
     pub fn get(&self, id: I) -> Option<&T> {
         self.items.get(id.index())
+    }
+}
+
+impl<I: Id, T> FromIterator<T> for IdVec<I, T> {
+    fn from_iter<It: IntoIterator<Item = T>>(iter: It) -> Self {
+        IdVec::from_vec(iter.into_iter().collect())
     }
 }
 

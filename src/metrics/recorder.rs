@@ -1,7 +1,8 @@
 //! The [`Recorder`]: what a run measured.
 
+use crate::engine::Id;
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{Observer, World};
+use crate::model::{ClusterId, GroupId, HostId, Observer, World};
 use crate::policy::RejectReason;
 use hdrhistogram::Histogram;
 
@@ -59,7 +60,7 @@ struct HostTrack {
     watts: f64,
     /// Load (demand / capacity) in fixed point, as counted in the cluster sums.
     load: u64,
-    cluster: u32,
+    cluster: ClusterId,
     /// Counted in the cluster sums (powered on).
     on: bool,
     /// The host's CPU demand and capacity that `watts` and `load` were computed from.
@@ -142,7 +143,7 @@ impl Recorder {
             peak_live_instances: 0,
         };
         for (i, h) in world.hosts.iter().enumerate() {
-            let c = h.cluster as usize;
+            let c = h.cluster.index();
             let t = &mut r.host[i];
             t.on = h.view.accepting;
             t.load = load_fp(h.view.cpu_demand_mhz, h.view.cpu_capacity_mhz);
@@ -162,8 +163,8 @@ impl Recorder {
         self.host_names.len().div_ceil(self.hosts_per_column)
     }
 
-    fn kind(&mut self, group: u32) -> &mut KindCounters {
-        &mut self.kinds[self.group_is_pod[group as usize] as usize]
+    fn kind(&mut self, group: GroupId) -> &mut KindCounters {
+        &mut self.kinds[self.group_is_pod[group.index()] as usize]
     }
 
     /// Population standard deviation of the loads of the hosts that are on.
@@ -185,7 +186,7 @@ impl Recorder {
     fn close_host(&mut self, host: usize, now: SimTime) {
         let t = &mut self.host[host];
         let dt = (now - t.last_t).as_secs_f64();
-        self.cluster_energy_j[t.cluster as usize] += t.watts * dt;
+        self.cluster_energy_j[t.cluster.index()] += t.watts * dt;
         t.last_t = now;
     }
 
@@ -201,16 +202,16 @@ fn load_fp(demand: u64, capacity: u64) -> u64 {
 }
 
 impl Observer for Recorder {
-    fn arrived(&mut self, _now: SimTime, world: &World, group: u32) {
+    fn arrived(&mut self, _now: SimTime, world: &World, group: GroupId) {
         self.kind(group).arrived += 1;
         self.peak_live_instances = self.peak_live_instances.max(world.instances.len());
     }
 
-    fn placed(&mut self, _now: SimTime, _world: &World, group: u32, _host: u32) {
+    fn placed(&mut self, _now: SimTime, _world: &World, group: GroupId, _host: HostId) {
         self.kind(group).placed += 1;
     }
 
-    fn rejected(&mut self, _now: SimTime, _world: &World, group: u32, why: RejectReason) {
+    fn rejected(&mut self, _now: SimTime, _world: &World, group: GroupId, why: RejectReason) {
         let i = RejectReason::ALL
             .iter()
             .position(|r| *r == why)
@@ -218,28 +219,28 @@ impl Observer for Recorder {
         self.kind(group).rejected[i] += 1;
     }
 
-    fn pending(&mut self, _now: SimTime, _world: &World, group: u32, _why: RejectReason) {
+    fn pending(&mut self, _now: SimTime, _world: &World, group: GroupId, _why: RejectReason) {
         self.kind(group).waited += 1;
     }
 
-    fn image_pull(&mut self, _now: SimTime, _host: u32, bytes: u64) {
+    fn image_pull(&mut self, _now: SimTime, _host: HostId, bytes: u64) {
         self.image_pulls += 1;
         self.image_pull_bytes += bytes;
     }
 
-    fn pod_running(&mut self, _now: SimTime, _group: u32, startup: SimDuration) {
+    fn pod_running(&mut self, _now: SimTime, _group: GroupId, startup: SimDuration) {
         self.startup_us.saturating_record(startup.as_nanos() / 1000);
     }
 
-    fn departed(&mut self, _now: SimTime, _world: &World, group: u32) {
+    fn departed(&mut self, _now: SimTime, _world: &World, group: GroupId) {
         self.kind(group).departed += 1;
     }
 
-    fn host_changed(&mut self, now: SimTime, world: &World, host: u32) {
-        let i = host as usize;
-        let h = &world.hosts[i];
+    fn host_changed(&mut self, now: SimTime, world: &World, host: HostId) {
+        let i = host.index();
+        let h = &world.hosts[host];
         self.close_host(i, now);
-        let c = h.cluster as usize;
+        let c = h.cluster.index();
         self.close_cluster(c, now);
         let v = &h.view;
         let t = &mut self.host[i];
@@ -274,10 +275,11 @@ impl Observer for Recorder {
 
     fn sample(&mut self, now: SimTime, world: &World) {
         let mut clusters = Vec::with_capacity(world.clusters.len());
-        for (ci, c) in world.clusters.iter().enumerate() {
+        for (id, c) in world.clusters.iter_enumerated() {
+            let ci = id.index();
             let mut s = ClusterSample::default();
             let (mut cap_cpu, mut cap_mem) = (0.0, 0.0);
-            for h in world.cluster_hosts(ci) {
+            for h in world.cluster_hosts(id) {
                 if !h.view.accepting {
                     continue;
                 }
@@ -308,7 +310,7 @@ impl Observer for Recorder {
             clusters,
         });
         let per = self.hosts_per_column;
-        for chunk in world.hosts.chunks(per) {
+        for chunk in world.hosts.as_slice().chunks(per) {
             let sum: f64 = chunk.iter().map(|h| h.cpu_util()).sum();
             self.host_cpu.push((sum / chunk.len() as f64) as f32);
         }

@@ -2,8 +2,9 @@
 //! stable contract (documented in the README); sweeps, `compare` and SLOs refer to them.
 
 use super::recorder::Recorder;
+use crate::engine::Id;
 use crate::model::instance::InstanceState;
-use crate::model::World;
+use crate::model::{ClusterId, World};
 use crate::policy::RejectReason;
 use crate::scenario::Scenario;
 use serde_json::{json, Map, Value};
@@ -111,7 +112,7 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
     let mut energy_j = 0.0;
     let mut imbalance_weighted = 0.0;
     for (ci, name) in rec.cluster_names.iter().enumerate() {
-        let hosts = world.cluster_hosts(ci);
+        let hosts = world.cluster_hosts(ClusterId::from_index(ci));
         let cap_cpu: f64 = hosts.iter().map(|h| h.view.cpu_capacity_mhz as f64).sum();
         let cap_mem: f64 = hosts.iter().map(|h| h.view.mem_capacity as f64).sum();
         let cpu: Vec<f64> = rec

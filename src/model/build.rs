@@ -2,12 +2,13 @@
 
 use super::event::Event;
 use super::host::Host;
+use super::ids::{ClusterId, GroupId, HostId};
 use super::image::ImageCache;
 use super::instance::Instances;
 use super::pending::PendingQueue;
 use super::workload::Group;
 use super::world::{Cluster, World};
-use crate::engine::{EventQueue, SimTime, StreamFactory};
+use crate::engine::{EventQueue, Id, IdVec, SimTime, StreamFactory};
 use crate::policy::{HostView, PlacementPolicy};
 use crate::scenario::Scenario;
 
@@ -31,7 +32,7 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
                 };
                 hosts.push(Host {
                     name: format!("{}-{n}", g.name),
-                    cluster: ci as u32,
+                    cluster: ClusterId::from_index(ci),
                     local,
                     view,
                     power: g.power.clone(),
@@ -48,7 +49,7 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
             .collect();
         clusters.push(Cluster {
             name: c.name.clone(),
-            first_host,
+            first_host: HostId(first_host),
             host_count: local,
             index: policy.new_index(&views),
             policy,
@@ -65,8 +66,8 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         queue: EventQueue::new(),
         end: SimTime::ZERO + scenario.duration,
         sample_every: scenario.sample_every,
-        hosts,
-        clusters,
+        hosts: IdVec::from_vec(hosts),
+        clusters: IdVec::from_vec(clusters),
         groups: scenario
             .workloads
             .iter()
@@ -78,11 +79,14 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         events_processed: 0,
     };
     for gi in 0..world.groups.len() {
-        if let Some(t) = world.groups[gi].first_arrival() {
+        if let Some(t) = world.groups[GroupId::from_index(gi)].first_arrival() {
             if t <= world.end {
-                world
-                    .queue
-                    .schedule_at(t, Event::Arrival { group: gi as u32 });
+                world.queue.schedule_at(
+                    t,
+                    Event::Arrival {
+                        group: GroupId::from_index(gi),
+                    },
+                );
             }
         }
     }

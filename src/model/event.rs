@@ -1,13 +1,14 @@
 //! Every event of the model, in one closed enum: a forgotten handler is a compile error.
 //! Each variant reads "sender -> receiver: effect".
 
+use super::ids::{ClusterId, GroupId};
 use super::instance::InstanceId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// Workload generator -> vCenter / Kubernetes API: the next instance(s) of workload
     /// group `group` are created and ask to be placed.
-    Arrival { group: u32 },
+    Arrival { group: GroupId },
     /// Spherelet -> pod: the image is on the host and the start-up delay has passed;
     /// the pod is Running and starts its lifetime.
     PodRunning { pod: InstanceId },
@@ -16,5 +17,5 @@ pub enum Event {
     Departure { instance: InstanceId },
     /// Host -> scheduler: capacity was freed in cluster `cluster`; retry the Pending
     /// instances (coalesced: at most one scheduled per cluster at a time).
-    RetryPending { cluster: u32 },
+    RetryPending { cluster: ClusterId },
 }

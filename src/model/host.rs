@@ -1,6 +1,7 @@
 //! An ESXi host: its capacity, what is reserved and demanded on it, its power model and
 //! the images it holds.
 
+use super::ids::ClusterId;
 use super::image::ImageCache;
 use crate::policy::HostView;
 use crate::scenario::PowerModel;
@@ -9,7 +10,7 @@ use crate::scenario::PowerModel;
 pub struct Host {
     /// `<group>-<n>`.
     pub name: String,
-    pub cluster: u32,
+    pub cluster: ClusterId,
     /// Index within its cluster (the policies' host number).
     pub local: u32,
     pub view: HostView,

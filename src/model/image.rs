@@ -3,6 +3,7 @@
 //! Pulls do not share bandwidth with each other yet (the supervisor issue adds the
 //! registry and per-datastore caches), and nothing is evicted.
 
+use super::ids::ImageId;
 use crate::engine::SimTime;
 
 /// Per-host map image -> time it is (or will be) present. Sorted by image index; a host
@@ -11,7 +12,7 @@ use crate::engine::SimTime;
 /// 13).
 #[derive(Clone, Debug, Default)]
 pub struct ImageCache {
-    images: Vec<u32>,
+    images: Vec<ImageId>,
     ready: Vec<SimTime>,
     /// Bit `i` set: image `i` (< 128) was found already pulled by an earlier
     /// [`ImageCache::ready_by`]. Answers the common case from the host record itself,
@@ -22,7 +23,7 @@ pub struct ImageCache {
 impl ImageCache {
     /// When the image is present, or `None` if the host never pulled it.
     #[inline]
-    pub fn ready_at(&self, image: u32) -> Option<SimTime> {
+    pub fn ready_at(&self, image: ImageId) -> Option<SimTime> {
         self.images
             .binary_search(&image)
             .ok()
@@ -33,8 +34,8 @@ impl ImageCache {
     /// of the pull under way, or `None` if the host never pulled it. Successive calls
     /// must not go back in time.
     #[inline]
-    pub fn ready_by(&mut self, image: u32, now: SimTime) -> Option<SimTime> {
-        let bit = 1u128.checked_shl(image).unwrap_or(0);
+    pub fn ready_by(&mut self, image: ImageId, now: SimTime) -> Option<SimTime> {
+        let bit = 1u128.checked_shl(image.0).unwrap_or(0);
         if self.pulled & bit != 0 {
             return Some(now);
         }
@@ -46,8 +47,8 @@ impl ImageCache {
     }
 
     /// Records a pull that completes at `ready`.
-    pub fn insert(&mut self, image: u32, ready: SimTime) {
-        self.pulled &= !1u128.checked_shl(image).unwrap_or(0);
+    pub fn insert(&mut self, image: ImageId, ready: SimTime) {
+        self.pulled &= !1u128.checked_shl(image.0).unwrap_or(0);
         match self.images.binary_search(&image) {
             Ok(i) => self.ready[i] = ready,
             Err(i) => {
@@ -73,18 +74,18 @@ mod tests {
     #[test]
     fn ready_by_waits_for_a_pull_under_way_and_then_answers_now() {
         let mut c = ImageCache::default();
-        assert_eq!(c.ready_by(3, SimTime(0)), None);
-        c.insert(3, SimTime(100));
-        c.insert(200, SimTime(50)); // beyond the bitmap: always searched
-        assert_eq!(c.ready_by(3, SimTime(10)), Some(SimTime(100)));
-        assert_eq!(c.ready_by(3, SimTime(100)), Some(SimTime(100)));
-        assert_eq!(c.ready_by(3, SimTime(500)), Some(SimTime(500)));
-        assert_eq!(c.ready_by(200, SimTime(10)), Some(SimTime(50)));
-        assert_eq!(c.ready_by(200, SimTime(60)), Some(SimTime(60)));
-        assert_eq!(c.ready_at(3), Some(SimTime(100)));
+        assert_eq!(c.ready_by(ImageId(3), SimTime(0)), None);
+        c.insert(ImageId(3), SimTime(100));
+        c.insert(ImageId(200), SimTime(50)); // beyond the bitmap: always searched
+        assert_eq!(c.ready_by(ImageId(3), SimTime(10)), Some(SimTime(100)));
+        assert_eq!(c.ready_by(ImageId(3), SimTime(100)), Some(SimTime(100)));
+        assert_eq!(c.ready_by(ImageId(3), SimTime(500)), Some(SimTime(500)));
+        assert_eq!(c.ready_by(ImageId(200), SimTime(10)), Some(SimTime(50)));
+        assert_eq!(c.ready_by(ImageId(200), SimTime(60)), Some(SimTime(60)));
+        assert_eq!(c.ready_at(ImageId(3)), Some(SimTime(100)));
         // A new pull of the same image (not done by the model today) is honoured.
-        c.insert(3, SimTime(900));
-        assert_eq!(c.ready_by(3, SimTime(600)), Some(SimTime(900)));
+        c.insert(ImageId(3), SimTime(900));
+        assert_eq!(c.ready_by(ImageId(3), SimTime(600)), Some(SimTime(900)));
         assert_eq!(c.len(), 2);
     }
 }

@@ -1,6 +1,7 @@
 //! VMs and native pods while they exist: a slab of small records whose slots are reused,
 //! so memory follows the number of live instances, not the number ever created.
 
+use super::ids::{GroupId, HostId, ImageId};
 use crate::engine::SimTime;
 use crate::policy::Request;
 use crate::scenario::CpuAmount;
@@ -29,12 +30,12 @@ pub enum InstanceState {
 pub struct Instance {
     pub gen: u32,
     /// Index of its workload group.
-    pub group: u32,
+    pub group: GroupId,
     pub is_pod: bool,
     pub state: InstanceState,
     /// Host (global index) once placed.
-    pub host: u32,
-    pub image: u32,
+    pub host: HostId,
+    pub image: ImageId,
     pub request: Request,
     /// What the demand fraction applies to: vCPUs for a VM, the CPU limit (else the
     /// request) for a pod; configured memory (VM) or requested memory (pod).
@@ -132,11 +133,11 @@ mod tests {
     fn inst() -> Instance {
         Instance {
             gen: 0,
-            group: 0,
+            group: GroupId(0),
             is_pod: true,
             state: InstanceState::Pending,
-            host: 0,
-            image: 0,
+            host: HostId(0),
+            image: ImageId(0),
             request: Request {
                 cpu: CpuAmount::Millicores(1),
                 memory: 1,
@@ -171,7 +172,7 @@ mod tests {
         let ids: Vec<InstanceId> = (0..4)
             .map(|g| {
                 let mut i = inst();
-                i.group = g;
+                i.group = GroupId(g);
                 s.insert(i)
             })
             .collect();
@@ -179,7 +180,7 @@ mod tests {
         s.remove(ids[3]);
         assert!(s.get(ids[1]).is_none());
         assert!(s.remove(ids[1]).is_none(), "a second remove is a no-op");
-        assert_eq!(s.iter().map(|i| i.group).collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(s.iter().map(|i| i.group.0).collect::<Vec<_>>(), vec![0, 2]);
         assert_eq!(s.len(), 2);
     }
 }

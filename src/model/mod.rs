@@ -4,6 +4,7 @@
 pub mod build;
 pub mod event;
 pub mod host;
+pub mod ids;
 pub mod image;
 pub mod instance;
 pub mod pending;
@@ -12,6 +13,7 @@ pub mod world;
 
 pub use build::build;
 pub use event::Event;
+pub use ids::{ClusterId, GroupId, HostId, ImageId};
 pub use world::{Cluster, Observer, World};
 
 use crate::engine::SimTime;

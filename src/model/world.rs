@@ -2,10 +2,11 @@
 
 use super::event::Event;
 use super::host::Host;
+use super::ids::{ClusterId, GroupId, HostId, ImageId};
 use super::instance::{Instance, InstanceId, InstanceState, Instances};
 use super::pending::PendingQueue;
 use super::workload::Group;
-use crate::engine::{EventQueue, SimDuration, SimTime};
+use crate::engine::{EventQueue, Id, IdVec, SimDuration, SimTime};
 use crate::policy::index::HostIndex;
 use crate::policy::{ClusterView, HostView, Placement, PlacementPolicy, RejectReason, Request};
 use crate::scenario::{CpuAmount, OnNoFit, PodRuntimeSpec, WorkloadKind};
@@ -14,21 +15,21 @@ use crate::scenario::{CpuAmount, OnNoFit, PodRuntimeSpec, WorkloadKind};
 /// what it records. The model calls hooks; it never computes a metric itself.
 pub trait Observer {
     /// An instance of `group` was created and asks for a host.
-    fn arrived(&mut self, _now: SimTime, _world: &World, _group: u32) {}
+    fn arrived(&mut self, _now: SimTime, _world: &World, _group: GroupId) {}
     /// It was placed on `host`.
-    fn placed(&mut self, _now: SimTime, _world: &World, _group: u32, _host: u32) {}
+    fn placed(&mut self, _now: SimTime, _world: &World, _group: GroupId, _host: HostId) {}
     /// It fitted nowhere and was refused.
-    fn rejected(&mut self, _now: SimTime, _world: &World, _group: u32, _why: RejectReason) {}
+    fn rejected(&mut self, _now: SimTime, _world: &World, _group: GroupId, _why: RejectReason) {}
     /// It fitted nowhere and waits (Pending).
-    fn pending(&mut self, _now: SimTime, _world: &World, _group: u32, _why: RejectReason) {}
+    fn pending(&mut self, _now: SimTime, _world: &World, _group: GroupId, _why: RejectReason) {}
     /// A host started pulling an image of `bytes`.
-    fn image_pull(&mut self, _now: SimTime, _host: u32, _bytes: u64) {}
+    fn image_pull(&mut self, _now: SimTime, _host: HostId, _bytes: u64) {}
     /// A pod became Running `startup` after it was created.
-    fn pod_running(&mut self, _now: SimTime, _group: u32, _startup: SimDuration) {}
+    fn pod_running(&mut self, _now: SimTime, _group: GroupId, _startup: SimDuration) {}
     /// An instance ended.
-    fn departed(&mut self, _now: SimTime, _world: &World, _group: u32) {}
+    fn departed(&mut self, _now: SimTime, _world: &World, _group: GroupId) {}
     /// Host `host`'s reservation, demand or state changed (its new state is in `world`).
-    fn host_changed(&mut self, _now: SimTime, _world: &World, _host: u32) {}
+    fn host_changed(&mut self, _now: SimTime, _world: &World, _host: HostId) {}
     /// A sampling instant: the state after every event at `now`.
     fn sample(&mut self, _now: SimTime, _world: &World) {}
     /// The run ended at `end`.
@@ -43,7 +44,7 @@ impl Observer for () {}
 pub struct Cluster {
     pub name: String,
     /// Global index of its first host.
-    pub first_host: u32,
+    pub first_host: HostId,
     pub host_count: u32,
     pub policy: PlacementPolicy,
     pub index: HostIndex,
@@ -63,12 +64,12 @@ pub struct World {
     pub queue: EventQueue<Event>,
     pub end: SimTime,
     pub sample_every: SimDuration,
-    pub hosts: Vec<Host>,
-    pub clusters: Vec<Cluster>,
-    pub groups: Vec<Group>,
+    pub hosts: IdVec<HostId, Host>,
+    pub clusters: IdVec<ClusterId, Cluster>,
+    pub groups: IdVec<GroupId, Group>,
     pub instances: Instances,
     /// Image sizes in bytes, by image index.
-    pub image_sizes: Vec<u64>,
+    pub image_sizes: IdVec<ImageId, u64>,
     pub image_names: Vec<String>,
     pub events_processed: u64,
 }
@@ -85,16 +86,16 @@ impl World {
         }
     }
 
-    fn on_arrival<O: Observer>(&mut self, now: SimTime, group: u32, obs: &mut O) {
-        let batch = self.groups[group as usize].batch_size();
+    fn on_arrival<O: Observer>(&mut self, now: SimTime, group: GroupId, obs: &mut O) {
+        let batch = self.groups[group].batch_size();
         for _ in 0..batch {
-            self.groups[group as usize].created += 1;
+            self.groups[group].created += 1;
             let inst = self.new_instance(now, group);
             let id = self.instances.insert(inst);
             obs.arrived(now, self, group);
             self.try_place(now, id, obs, true);
         }
-        if let Some(t) = self.groups[group as usize].next_arrival(now) {
+        if let Some(t) = self.groups[group].next_arrival(now) {
             if t <= self.end {
                 self.queue.schedule_at(t, Event::Arrival { group });
             }
@@ -102,8 +103,8 @@ impl World {
     }
 
     /// Draws the instance's size from its group.
-    fn new_instance(&mut self, now: SimTime, group: u32) -> Instance {
-        let g = &mut self.groups[group as usize];
+    fn new_instance(&mut self, now: SimTime, group: GroupId) -> Instance {
+        let g = &mut self.groups[group];
         let (request, image, size_cpu, size_mem) = match &g.spec.kind {
             WorkloadKind::Vm(vm) => {
                 let cpu = vm.reserve_cpu.draw(&mut g.size_rng);
@@ -115,7 +116,7 @@ impl World {
                         memory,
                         vcpus: vm.vcpus,
                     },
-                    0,
+                    ImageId(0),
                     size,
                     vm.memory,
                 )
@@ -123,7 +124,7 @@ impl World {
             WorkloadKind::Pod(p) => {
                 let cpu = p.request_cpu.draw(&mut g.size_rng);
                 let memory = p.request_memory.draw(&mut g.size_rng);
-                let image = p.image.draw(&mut g.size_rng) as u32;
+                let image = ImageId::from_index(p.image.draw(&mut g.size_rng));
                 // A pod may use up to its CPU limit; without one, its request.
                 let size = match &p.limit_cpu {
                     Some(l) => l.draw(&mut g.size_rng),
@@ -146,7 +147,7 @@ impl World {
             group,
             is_pod: g.spec.is_pod(),
             state: InstanceState::Pending,
-            host: u32::MAX,
+            host: HostId::NONE,
             image,
             request,
             size_cpu,
@@ -172,8 +173,8 @@ impl World {
             let inst = self.instances.get(id).expect("live instance");
             (inst.group, inst.request)
         };
-        let spec = &self.groups[group as usize].spec;
-        let ci = spec.cluster;
+        let spec = &self.groups[group].spec;
+        let ci = ClusterId::from_index(spec.cluster);
         let on_no_fit = spec.on_no_fit;
         let cluster = &self.clusters[ci];
         let decision = cluster.policy.place(
@@ -185,7 +186,7 @@ impl World {
         );
         match decision {
             Placement::Host(local) => {
-                let host = cluster.first_host + local as u32;
+                let host = HostId(cluster.first_host.0 + local as u32);
                 self.place_on(now, id, host, obs);
                 true
             }
@@ -207,16 +208,16 @@ impl World {
         }
     }
 
-    fn place_on<O: Observer>(&mut self, now: SimTime, id: InstanceId, host: u32, obs: &mut O) {
-        let h = &self.hosts[host as usize];
+    fn place_on<O: Observer>(&mut self, now: SimTime, id: InstanceId, host: HostId, obs: &mut O) {
+        let h = &self.hosts[host];
         let view = h.view;
-        let ci = h.cluster as usize;
+        let ci = h.cluster;
         let inst = self.instances.get_mut(id).expect("live instance");
         let group = inst.group;
         inst.host = host;
         inst.cpu_reserved_mhz = inst.request.cpu_mhz_on(&view);
         inst.mem_reserved = inst.request.memory;
-        let demand = self.groups[group as usize].spec.demand;
+        let demand = self.groups[group].spec.demand;
         let size_mhz = Request {
             cpu: inst.size_cpu,
             ..inst.request
@@ -232,7 +233,7 @@ impl World {
             // Demand counts from placement, not from Running: a starting pod is already
             // committed to its host, and a spreading policy that ignored it would send a
             // burst of arrivals all to the same idle host.
-            let h = &mut self.hosts[host as usize];
+            let h = &mut self.hosts[host];
             h.view.cpu_reserved_mhz += cpu_r;
             h.view.mem_reserved += mem_r;
             h.view.cpu_demand_mhz += cpu_d;
@@ -257,19 +258,19 @@ impl World {
     fn image_ready<O: Observer>(
         &mut self,
         now: SimTime,
-        host: u32,
-        image: u32,
+        host: HostId,
+        image: ImageId,
         obs: &mut O,
     ) -> SimTime {
-        if let Some(t) = self.hosts[host as usize].images.ready_by(image, now) {
+        if let Some(t) = self.hosts[host].images.ready_by(image, now) {
             return t;
         }
-        let bytes = self.image_sizes[image as usize];
-        let ci = self.hosts[host as usize].cluster as usize;
+        let bytes = self.image_sizes[image];
+        let ci = self.hosts[host].cluster;
         let pull =
             SimDuration::from_secs_f64(bytes as f64 / self.clusters[ci].pods.image_pull_bandwidth);
         let ready = now + pull;
-        self.hosts[host as usize].images.insert(image, ready);
+        self.hosts[host].images.insert(image, ready);
         obs.image_pull(now, host, bytes);
         ready
     }
@@ -280,13 +281,13 @@ impl World {
         let inst = self.instances.get_mut(id).expect("live instance");
         inst.state = InstanceState::Running;
         let (host, group, is_pod) = (inst.host, inst.group, inst.is_pod);
-        let ci = self.hosts[host as usize].cluster as usize;
+        let ci = self.hosts[host].cluster;
         if is_pod {
             self.clusters[ci].pods_running += 1;
         } else {
             self.clusters[ci].vms_running += 1;
         }
-        let g = &mut self.groups[group as usize];
+        let g = &mut self.groups[group];
         if let Some(life) = g.spec.lifetime.draw(&mut g.lifetime_rng) {
             let t = now + life;
             if t <= self.end {
@@ -300,7 +301,7 @@ impl World {
             return;
         };
         let (group, created, host) = (inst.group, inst.created, inst.host);
-        let ci = self.hosts[host as usize].cluster as usize;
+        let ci = self.hosts[host].cluster;
         self.clusters[ci].pods_starting -= 1;
         obs.pod_running(now, group, now - created);
         self.start_running(now, pod);
@@ -311,13 +312,13 @@ impl World {
             return;
         };
         let host = inst.host;
-        let h = &mut self.hosts[host as usize];
+        let h = &mut self.hosts[host];
         h.view.cpu_reserved_mhz -= inst.cpu_reserved_mhz;
         h.view.mem_reserved -= inst.mem_reserved;
         h.view.cpu_demand_mhz -= inst.cpu_demand_mhz;
         h.view.mem_demand -= inst.mem_demand;
         h.instances -= 1;
-        let ci = h.cluster as usize;
+        let ci = h.cluster;
         let c = &mut self.clusters[ci];
         if inst.is_pod {
             c.pods_running -= 1;
@@ -327,7 +328,7 @@ impl World {
         if !c.pending.is_empty() && !c.retry_scheduled {
             c.retry_scheduled = true;
             self.queue
-                .schedule_at(now, Event::RetryPending { cluster: ci as u32 });
+                .schedule_at(now, Event::RetryPending { cluster: ci });
         }
         self.host_updated(now, host, obs);
         obs.departed(now, self, inst.group);
@@ -337,8 +338,8 @@ impl World {
     /// nowhere (see `pending.rs`). One pass over the class heads suffices: placing only
     /// takes capacity, so a head that did not fit earlier in the pass still does not,
     /// and the next instance of a class that was just placed is a later head.
-    fn on_retry_pending<O: Observer>(&mut self, now: SimTime, cluster: u32, obs: &mut O) {
-        let ci = cluster as usize;
+    fn on_retry_pending<O: Observer>(&mut self, now: SimTime, cluster: ClusterId, obs: &mut O) {
+        let ci = cluster;
         self.clusters[ci].retry_scheduled = false;
         let mut from = 0;
         while let Some((seq, id, req)) = self.clusters[ci].pending.next_head(from) {
@@ -353,9 +354,9 @@ impl World {
     }
 
     /// Copies a host's new state into its cluster's view and index, and tells observers.
-    fn host_updated<O: Observer>(&mut self, now: SimTime, host: u32, obs: &mut O) {
-        let h = &self.hosts[host as usize];
-        let c = &mut self.clusters[h.cluster as usize];
+    fn host_updated<O: Observer>(&mut self, now: SimTime, host: HostId, obs: &mut O) {
+        let h = &self.hosts[host];
+        let c = &mut self.clusters[h.cluster];
         let local = h.local as usize;
         c.views[local] = h.view;
         c.index.update(local, &h.view);
@@ -363,9 +364,10 @@ impl World {
     }
 
     /// Hosts of cluster `ci`.
-    pub fn cluster_hosts(&self, ci: usize) -> &[Host] {
+    pub fn cluster_hosts(&self, ci: ClusterId) -> &[Host] {
         let c = &self.clusters[ci];
-        &self.hosts[c.first_host as usize..(c.first_host + c.host_count) as usize]
+        let first = c.first_host.index();
+        &self.hosts.as_slice()[first..first + c.host_count as usize]
     }
 
     /// Instances waiting, over all clusters.

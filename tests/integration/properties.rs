@@ -7,9 +7,10 @@
 //! - Nothing is lost: every instance that arrived was placed, rejected or is still
 //!   waiting; every placed one departed or is still there.
 
+use pacsim::engine::Id;
 use pacsim::engine::SimTime;
 use pacsim::metrics::Recorder;
-use pacsim::model::{Observer, World};
+use pacsim::model::{GroupId, HostId, Observer, World};
 use pacsim::policy::{ClusterView, HostView, PlacementPolicy, RejectReason, Request};
 use pacsim::scenario::{load_str, CpuAmount, PolicyKind, Resource};
 use proptest::prelude::*;
@@ -101,33 +102,33 @@ struct Checked {
 }
 
 impl Observer for Checked {
-    fn arrived(&mut self, now: SimTime, w: &World, g: u32) {
+    fn arrived(&mut self, now: SimTime, w: &World, g: GroupId) {
         self.rec.arrived(now, w, g)
     }
-    fn placed(&mut self, now: SimTime, w: &World, g: u32, h: u32) {
+    fn placed(&mut self, now: SimTime, w: &World, g: GroupId, h: HostId) {
         self.rec.placed(now, w, g, h)
     }
-    fn rejected(&mut self, now: SimTime, w: &World, g: u32, why: RejectReason) {
+    fn rejected(&mut self, now: SimTime, w: &World, g: GroupId, why: RejectReason) {
         self.rec.rejected(now, w, g, why)
     }
-    fn pending(&mut self, now: SimTime, w: &World, g: u32, why: RejectReason) {
+    fn pending(&mut self, now: SimTime, w: &World, g: GroupId, why: RejectReason) {
         self.rec.pending(now, w, g, why)
     }
-    fn image_pull(&mut self, now: SimTime, h: u32, b: u64) {
+    fn image_pull(&mut self, now: SimTime, h: HostId, b: u64) {
         self.rec.image_pull(now, h, b)
     }
-    fn pod_running(&mut self, now: SimTime, g: u32, d: pacsim::engine::SimDuration) {
+    fn pod_running(&mut self, now: SimTime, g: GroupId, d: pacsim::engine::SimDuration) {
         self.rec.pod_running(now, g, d)
     }
-    fn departed(&mut self, now: SimTime, w: &World, g: u32) {
+    fn departed(&mut self, now: SimTime, w: &World, g: GroupId) {
         self.rec.departed(now, w, g)
     }
-    fn host_changed(&mut self, now: SimTime, w: &World, host: u32) {
-        let v = &w.hosts[host as usize].view;
+    fn host_changed(&mut self, now: SimTime, w: &World, host: HostId) {
+        let v = &w.hosts[host].view;
         if v.cpu_reserved_mhz > v.cpu_capacity_mhz || v.mem_reserved > v.mem_capacity {
             self.violations.push(format!(
                 "{}: host {} over capacity: {:?}",
-                now, w.hosts[host as usize].name, v
+                now, w.hosts[host].name, v
             ));
         }
         self.rec.host_changed(now, w, host)
@@ -219,8 +220,8 @@ proptest! {
             let placed = inst.state != pacsim::model::instance::InstanceState::Pending;
             left[inst.is_pod as usize][placed as usize] += 1;
             if placed {
-                cpu[inst.host as usize] += inst.cpu_reserved_mhz;
-                mem[inst.host as usize] += inst.mem_reserved;
+                cpu[inst.host.index()] += inst.cpu_reserved_mhz;
+                mem[inst.host.index()] += inst.mem_reserved;
             }
         }
         for (i, h) in world.hosts.iter().enumerate() {
