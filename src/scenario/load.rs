@@ -40,6 +40,9 @@ impl Limits {
     pub const MAX_DURATION_S: f64 = 10.0 * 365.0 * 86_400.0;
     /// Most time-series samples (duration / sample_every).
     pub const MAX_SAMPLES: u64 = 1_000_000;
+    /// Most host samples (hosts x time-series samples): each sample reads every host, so
+    /// this bounds the time and memory that sampling takes.
+    pub const MAX_HOST_SAMPLES: u64 = 500_000_000;
     /// Most missing or mistyped fields collected before the loader stops looking; each
     /// costs one more pass over the parsed file. (Unknown fields cost nothing extra.)
     pub const MAX_STRUCTURAL_ERRORS: usize = 100;

@@ -292,6 +292,19 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
             ),
             "the limits keep a run within one machine's memory and time",
         );
+    } else if let (Some(d), Some(s)) = (duration, sample_every) {
+        let host_samples = total_hosts.saturating_mul(d.0 / s.0.max(1));
+        if host_samples > Limits::MAX_HOST_SAMPLES {
+            v.err(
+                "metrics.sample_every",
+                format!(
+                    "{total_hosts} hosts sampled {} times is {host_samples} host samples, above the limit of {}",
+                    d.0 / s.0.max(1),
+                    Limits::MAX_HOST_SAMPLES
+                ),
+                "sample less often (every sample reads every host)",
+            );
+        }
     }
 
     // Images.
