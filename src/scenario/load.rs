@@ -40,6 +40,9 @@ impl Limits {
     pub const MAX_DURATION_S: f64 = 10.0 * 365.0 * 86_400.0;
     /// Most time-series samples (duration / sample_every).
     pub const MAX_SAMPLES: u64 = 1_000_000;
+    /// Most VMs and pods alive at once (estimated from the arrival processes and mean
+    /// lifetimes): at about 180 bytes each, this keeps a run within a few GiB.
+    pub const MAX_LIVE: u64 = 20_000_000;
     /// Most host samples (hosts x time-series samples): each sample reads every host, so
     /// this bounds the time and memory that sampling takes.
     pub const MAX_HOST_SAMPLES: u64 = 500_000_000;

@@ -333,6 +333,9 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
     );
     let mut workloads = Vec::new();
     let mut expected_arrivals = 0.0;
+    // Instances alive at once, roughly: a batch is alive together at its start; a
+    // stream keeps about arrivals x (mean lifetime / duration) alive (Little's law).
+    let mut expected_live = 0.0;
     for (wi, w) in raw.workloads.iter().enumerate() {
         if let Some(ws) = workload(
             &mut v,
@@ -343,14 +346,19 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
             &images,
             duration,
         ) {
-            expected_arrivals += match &ws.arrival {
-                Arrival::AtStart(n) => *n as f64,
-                Arrival::Times(t) => t.len() as f64,
+            let run_s = duration.map_or(0.0, |d| d.as_secs_f64());
+            let (arrivals, live) = match &ws.arrival {
+                Arrival::AtStart(n) => (*n as f64, *n as f64),
+                Arrival::Times(t) => (t.len() as f64, t.len() as f64),
                 Arrival::Poisson { rate_per_s, limit } => {
-                    let by_time = rate_per_s * duration.map_or(0.0, |d| d.as_secs_f64());
-                    limit.map_or(by_time, |l| by_time.min(l as f64))
+                    let by_time = rate_per_s * run_s;
+                    let n = limit.map_or(by_time, |l| by_time.min(l as f64));
+                    let share = (ws.lifetime.mean_s() / run_s.max(1e-9)).min(1.0);
+                    (n, n * share)
                 }
             };
+            expected_arrivals += arrivals;
+            expected_live += live;
             workloads.push(ws);
         }
     }
@@ -359,6 +367,15 @@ pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
             "workloads",
             format!("the workloads would create about {expected_arrivals:.3e} instances, above the limit of {:.0e}", Limits::MAX_ARRIVALS),
             "lower the rates, add `limit`, or shorten the duration",
+        );
+    } else if expected_live > Limits::MAX_LIVE as f64 {
+        v.err(
+            "workloads",
+            format!(
+                "about {expected_live:.3e} VMs and pods would be alive at once, above the limit of {:.0e}",
+                Limits::MAX_LIVE as f64
+            ),
+            "lower the counts or rates, or shorten the lifetimes",
         );
     }
 
