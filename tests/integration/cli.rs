@@ -8,16 +8,19 @@ fn pacsim() -> Command {
     c
 }
 
+/// Runs pacsim with `args`, checks the exit code, returns (stdout, stderr).
+fn output(args: &[&str], code: i32) -> (String, String) {
+    let out = pacsim().args(args).assert().code(code).get_output().clone();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
 #[test]
 fn schema_is_json_that_names_the_top_level_fields() {
-    let out = pacsim()
-        .arg("schema")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).expect("schema is JSON");
+    let (out, _) = output(&["schema"], 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("schema is JSON");
     let props = &v["properties"];
     for field in [
         "name",
@@ -38,14 +41,7 @@ fn schema_is_json_that_names_the_top_level_fields() {
 
 #[test]
 fn policies_lists_every_placement_policy() {
-    let out = pacsim()
-        .arg("policies")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let (text, _) = output(&["policies"], 0);
     for p in ["first-fit", "best-fit", "least-loaded"] {
         assert!(text.contains(p), "{p} missing from:\n{text}");
     }
@@ -68,57 +64,29 @@ fn set_overrides_a_field_and_its_errors_point_at_the_argument() {
         super::golden::run_summary(&path, &["clusters[0].placement={policy: first-fit}".into()]);
     assert_eq!(s["metrics"]["hosts"], 8);
 
-    let out = pacsim()
-        .args([
-            "validate",
-            "scenarios/examples/quickstart.yaml",
-            "--set",
-            "clusters[0].hosts[0].count=-1",
-        ])
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out).unwrap();
+    let validate_with = |set: &str| {
+        output(
+            &[
+                "validate",
+                "scenarios/examples/quickstart.yaml",
+                "--set",
+                set,
+            ],
+            2,
+        )
+        .1
+    };
+    let err = validate_with("clusters[0].hosts[0].count=-1");
     assert!(
         err.contains("--> --set clusters[0].hosts[0].count=-1"),
         "{err}"
     );
-
-    let out = pacsim()
-        .args([
-            "validate",
-            "scenarios/examples/quickstart.yaml",
-            "--set",
-            "clusters[0].hosts[0].cnt=4",
-        ])
-        .assert()
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out).unwrap();
+    let err = validate_with("clusters[0].hosts[0].cnt=4");
     assert!(err.contains("did you mean `count`?"), "{err}");
-
-    pacsim()
-        .args([
-            "validate",
-            "scenarios/examples/quickstart.yaml",
-            "--set",
-            "clusters[5].name=x",
-        ])
-        .assert()
-        .code(2);
-    pacsim()
-        .args([
-            "validate",
-            "scenarios/examples/quickstart.yaml",
-            "--set",
-            "no-equals-sign",
-        ])
-        .assert()
-        .code(2);
+    let err = validate_with("clusters[5].name=x");
+    assert!(err.contains("the list has 1 item"), "{err}");
+    let err = validate_with("no-equals-sign");
+    assert!(err.contains("has no `=`"), "{err}");
 }
 
 #[test]
