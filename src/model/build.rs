@@ -75,7 +75,6 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
             .collect(),
         instances: Instances::default(),
         image_sizes: scenario.images.iter().map(|i| i.size).collect(),
-        image_names: scenario.images.iter().map(|i| i.name.clone()).collect(),
         events_processed: 0,
     };
     for gi in 0..world.groups.len() {

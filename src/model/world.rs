@@ -70,7 +70,6 @@ pub struct World {
     pub instances: Instances,
     /// Image sizes in bytes, by image index.
     pub image_sizes: IdVec<ImageId, u64>,
-    pub image_names: Vec<String>,
     pub events_processed: u64,
 }
 
