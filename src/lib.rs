@@ -28,6 +28,33 @@
 //! fire in `(time, emission sequence)` order, every random draw comes from a named ChaCha8
 //! stream (`engine::rng`), and the model never iterates a hash map.
 //!
+//! ## Using it as a library
+//!
+//! ```
+//! use pacsim::metrics::{summarize, Recorder};
+//!
+//! let yaml = r#"
+//! name: doc
+//! duration: 1h
+//! clusters:
+//!   - name: c
+//!     hosts: [ { name: esx, count: 2, cores: 8, mhz: 2600, memory: 64GiB } ]
+//! images: [ { name: app, size: 100MB } ]
+//! workloads:
+//!   - kind: pod-group
+//!     name: web
+//!     image: app
+//!     arrival: { at_start: 4 }
+//!     requests: { cpu: 1, memory: 2GiB }
+//! "#;
+//! let scenario = pacsim::scenario::load_str("doc.yaml", yaml, &[]).expect("valid");
+//! let mut world = pacsim::model::build(&scenario, 0);
+//! let mut recorder = Recorder::new(&world);
+//! pacsim::model::run(&mut world, &mut recorder, &mut |_| {});
+//! let summary = summarize(&scenario, &world, &recorder);
+//! assert_eq!(summary["metrics"]["pods_placed"], 4);
+//! ```
+//!
 //! Module dependencies point one way: `engine` imports nothing from the crate; `policy`
 //! sees `engine` and its own views; `model` uses `engine`, `policy` and the validated
 //! `scenario`; only `cli` touches files, the terminal, the environment and the clock.
