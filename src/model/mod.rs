@@ -8,6 +8,7 @@ pub mod ids;
 pub mod image;
 pub mod instance;
 pub mod pending;
+pub mod vmotion;
 pub mod workload;
 pub mod world;
 

@@ -1,6 +1,7 @@
 //! Pure decisions over read-only views. A policy never changes the world: it reads a
 //! [`view::ClusterView`] and returns a decision that the model carries out.
 
+pub mod balance;
 pub mod index;
 pub mod placement;
 pub mod view;

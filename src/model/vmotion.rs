@@ -1,0 +1,1 @@
+//! vMotion: pre-copy live migration and its concurrency limits (issue 3, in progress).

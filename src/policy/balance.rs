@@ -1,0 +1,1 @@
+//! DRS load balancing decisions (issue 3, in progress).
