@@ -78,6 +78,12 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         events_processed: 0,
     };
     for gi in 0..world.groups.len() {
+        let spec = &world.groups[GroupId::from_index(gi)].spec;
+        if spec.demand.varies() && SimTime::ZERO + spec.demand_every <= world.end {
+            let first = SimTime::ZERO + spec.demand_every;
+            let group = GroupId::from_index(gi);
+            world.queue.schedule_at(first, Event::DemandTick { group });
+        }
         if let Some(t) = world.groups[GroupId::from_index(gi)].first_arrival() {
             if t <= world.end {
                 world.queue.schedule_at(

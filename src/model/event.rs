@@ -18,4 +18,7 @@ pub enum Event {
     /// Host -> scheduler: capacity was freed in cluster `cluster`; retry the Pending
     /// instances (coalesced: at most one scheduled per cluster at a time).
     RetryPending { cluster: ClusterId },
+    /// Demand model -> instances of `group`: re-evaluate their CPU demand (groups with a
+    /// time-varying demand only, every `demand.every`).
+    DemandTick { group: GroupId },
 }

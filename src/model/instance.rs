@@ -41,6 +41,8 @@ pub struct Instance {
     /// request) for a pod; configured memory (VM) or requested memory (pod).
     pub size_cpu: CpuAmount,
     pub size_mem: u64,
+    /// The demand model's per-instance state (random-walk value or bursts phase).
+    pub demand_state: f32,
     /// MHz and bytes reserved on the host (the request converted for that host).
     pub cpu_reserved_mhz: u64,
     pub mem_reserved: u64,
@@ -124,6 +126,11 @@ impl Instances {
     pub fn iter(&self) -> impl Iterator<Item = &Instance> {
         self.slots.iter().filter(|i| i.gen % 2 == 1)
     }
+
+    /// Live instances in slot order, mutable.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Instance> {
+        self.slots.iter_mut().filter(|i| i.gen % 2 == 1)
+    }
 }
 
 #[cfg(test)]
@@ -145,6 +152,7 @@ mod tests {
             },
             size_cpu: CpuAmount::Millicores(1),
             size_mem: 1,
+            demand_state: 0.0,
             cpu_reserved_mhz: 0,
             mem_reserved: 0,
             cpu_demand_mhz: 0,

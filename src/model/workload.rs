@@ -12,6 +12,8 @@ pub struct Group {
     pub lifetime_rng: RngStream,
     /// Sizes, requests and images drawn per instance.
     pub size_rng: RngStream,
+    /// Per-instance demand (random-walk steps, bursts phases).
+    pub demand_rng: RngStream,
     /// Instances created so far.
     pub created: u64,
 }
@@ -23,6 +25,7 @@ impl Group {
             arrivals_rng: streams.stream(&format!("workload/{n}/arrivals")),
             lifetime_rng: streams.stream(&format!("workload/{n}/lifetime")),
             size_rng: streams.stream(&format!("workload/{n}/size")),
+            demand_rng: streams.stream(&format!("workload/{n}/demand")),
             spec,
             created: 0,
         }

@@ -82,6 +82,7 @@ impl World {
             Event::PodRunning { pod } => self.on_pod_running(now, pod, obs),
             Event::Departure { instance } => self.on_departure(now, instance, obs),
             Event::RetryPending { cluster } => self.on_retry_pending(now, cluster, obs),
+            Event::DemandTick { group } => self.on_demand_tick(now, group, obs),
         }
     }
 
@@ -151,6 +152,7 @@ impl World {
             request,
             size_cpu,
             size_mem,
+            demand_state: g.spec.demand.initial_state(&mut g.demand_rng) as f32,
             cpu_reserved_mhz: 0,
             mem_reserved: 0,
             cpu_demand_mhz: 0,
@@ -216,7 +218,10 @@ impl World {
         inst.host = host;
         inst.cpu_reserved_mhz = inst.request.cpu_mhz_on(&view);
         inst.mem_reserved = inst.request.memory;
-        let demand = self.groups[group].spec.demand;
+        let demand = self.groups[group]
+            .spec
+            .demand
+            .fraction(now.as_secs_f64(), inst.demand_state as f64);
         let size_mhz = Request {
             cpu: inst.size_cpu,
             ..inst.request
@@ -349,6 +354,45 @@ impl World {
             if self.try_place(now, id, obs, false) {
                 self.clusters[ci].pending.pop_head(&req, id);
             }
+        }
+    }
+
+    /// Moves every placed instance of `group` to its demand at `now`, then schedules the
+    /// next update.
+    fn on_demand_tick<O: Observer>(&mut self, now: SimTime, group: GroupId, obs: &mut O) {
+        let g = &mut self.groups[group];
+        let t = now.as_secs_f64();
+        let mut changed: Vec<HostId> = Vec::new();
+        for inst in self.instances.iter_mut() {
+            if inst.group != group || inst.host == HostId::NONE {
+                continue;
+            }
+            let state = g
+                .spec
+                .demand
+                .step(inst.demand_state as f64, &mut g.demand_rng);
+            inst.demand_state = state as f32;
+            let view = &mut self.hosts[inst.host].view;
+            let size_mhz = Request {
+                cpu: inst.size_cpu,
+                ..inst.request
+            }
+            .cpu_mhz_on(view);
+            let cpu = (size_mhz as f64 * g.spec.demand.fraction(t, state)).round() as u64;
+            if cpu != inst.cpu_demand_mhz {
+                view.cpu_demand_mhz = view.cpu_demand_mhz - inst.cpu_demand_mhz + cpu;
+                inst.cpu_demand_mhz = cpu;
+                changed.push(inst.host);
+            }
+        }
+        let next = now + g.spec.demand_every;
+        changed.sort_unstable();
+        changed.dedup();
+        for host in changed {
+            self.host_updated(now, host, obs);
+        }
+        if next <= self.end {
+            self.queue.schedule_at(next, Event::DemandTick { group });
         }
     }
 

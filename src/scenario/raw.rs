@@ -401,6 +401,47 @@ pub struct RawDemand {
     /// A constant fraction (0..1) of the CPU size.
     #[serde(default)]
     pub constant: Option<Scalar>,
+    /// A day-shaped curve: `{ min, max, peak_at, period }` (period default 24h).
+    #[serde(default)]
+    pub diurnal: Option<RawDiurnal>,
+    /// Each instance wanders by up to `step` per update, within `[min, max]`, from `start`.
+    #[serde(default)]
+    pub random_walk: Option<RawRandomWalk>,
+    /// Each instance alternates `on` at `peak` and `off` at `base`, with its own phase.
+    #[serde(default)]
+    pub bursts: Option<RawBursts>,
+    /// How often a time-varying demand is re-evaluated (default 5m, DRS's interval).
+    #[serde(default)]
+    pub every: Option<Scalar>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiurnal {
+    pub min: Scalar,
+    pub max: Scalar,
+    /// Time of day (offset into the period) of the peak, e.g. `14h`.
+    pub peak_at: Scalar,
+    #[serde(default)]
+    pub period: Option<Scalar>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRandomWalk {
+    pub start: Scalar,
+    pub step: Scalar,
+    pub min: Scalar,
+    pub max: Scalar,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBursts {
+    pub base: Scalar,
+    pub peak: Scalar,
+    pub on: Scalar,
+    pub off: Scalar,
 }
 
 /// The JSON schema of scenario files, pretty-printed.

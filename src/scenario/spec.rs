@@ -227,6 +227,95 @@ impl Lifetime {
     }
 }
 
+/// CPU demand of each instance of a group, as a fraction of its CPU size, over time.
+///
+/// `state` is one number per instance: the random walk's current value, or the bursts'
+/// phase in [0, 1). Group-level curves (constant, diurnal) ignore it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DemandModel {
+    Constant(f64),
+    /// `min + (max - min) * (1 + cos(2 pi (t - peak_at) / period)) / 2`: at `max` at
+    /// `peak_at` (mod period), at `min` half a period later.
+    Diurnal {
+        min: f64,
+        max: f64,
+        peak_at_s: f64,
+        period_s: f64,
+    },
+    /// Per instance: `x <- clamp(x + U(-step, step), min, max)` at every update.
+    RandomWalk {
+        start: f64,
+        step: f64,
+        min: f64,
+        max: f64,
+    },
+    /// Per instance: `peak` for `on` seconds, then `base` for `off` seconds, repeating,
+    /// shifted by the instance's random phase.
+    Bursts {
+        base: f64,
+        peak: f64,
+        on_s: f64,
+        off_s: f64,
+    },
+}
+
+impl DemandModel {
+    /// Whether the demand changes over time (and needs periodic updates).
+    pub fn varies(&self) -> bool {
+        !matches!(self, DemandModel::Constant(_))
+    }
+
+    /// The per-instance state of a new instance.
+    pub fn initial_state(&self, rng: &mut RngStream) -> f64 {
+        match *self {
+            DemandModel::RandomWalk { start, .. } => start,
+            DemandModel::Bursts { .. } => rng.uniform(),
+            DemandModel::Constant(_) | DemandModel::Diurnal { .. } => 0.0,
+        }
+    }
+
+    /// Advances an instance's state by one update (only the random walk has one).
+    pub fn step(&self, state: f64, rng: &mut RngStream) -> f64 {
+        match *self {
+            DemandModel::RandomWalk { step, min, max, .. } => {
+                (state + step * (2.0 * rng.uniform() - 1.0)).clamp(min, max)
+            }
+            _ => state,
+        }
+    }
+
+    /// The demand fraction at time `t_s` (seconds) for an instance in `state`.
+    pub fn fraction(&self, t_s: f64, state: f64) -> f64 {
+        match *self {
+            DemandModel::Constant(c) => c,
+            DemandModel::Diurnal {
+                min,
+                max,
+                peak_at_s,
+                period_s,
+            } => {
+                let phase = std::f64::consts::TAU * (t_s - peak_at_s) / period_s;
+                min + (max - min) * (1.0 + phase.cos()) / 2.0
+            }
+            DemandModel::RandomWalk { .. } => state,
+            DemandModel::Bursts {
+                base,
+                peak,
+                on_s,
+                off_s,
+            } => {
+                let cycle = on_s + off_s;
+                let pos = (t_s + state * cycle).rem_euclid(cycle);
+                if pos < on_s {
+                    peak
+                } else {
+                    base
+                }
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnNoFit {
     /// Refuse the request (vCenter's "insufficient resources" for a power-on).
@@ -269,8 +358,10 @@ pub struct WorkloadSpec {
     pub arrival: Arrival,
     pub lifetime: Lifetime,
     /// CPU demand as a fraction of the instance's CPU size (VM: vCPUs; pod: limit, else
-    /// request).
-    pub demand: f64,
+    /// request), over time.
+    pub demand: DemandModel,
+    /// How often a time-varying demand is re-evaluated.
+    pub demand_every: SimDuration,
     pub on_no_fit: OnNoFit,
 }
 
@@ -295,6 +386,59 @@ mod tests {
         assert!((p.watts(0.25) - 125.0).abs() < 1e-9);
         assert_eq!(p.watts(1.0), 200.0);
         assert_eq!(p.watts(2.0), 200.0);
+    }
+
+    #[test]
+    fn diurnal_demand_peaks_at_its_hour_and_bottoms_half_a_period_later() {
+        let d = DemandModel::Diurnal {
+            min: 0.2,
+            max: 0.8,
+            peak_at_s: 14.0 * 3600.0,
+            period_s: 86_400.0,
+        };
+        assert!((d.fraction(14.0 * 3600.0, 0.0) - 0.8).abs() < 1e-12);
+        assert!((d.fraction(2.0 * 3600.0, 0.0) - 0.2).abs() < 1e-12);
+        assert!((d.fraction(8.0 * 3600.0, 0.0) - 0.5).abs() < 1e-12);
+        assert!(
+            (d.fraction(38.0 * 3600.0, 0.0) - 0.8).abs() < 1e-12,
+            "periodic"
+        );
+    }
+
+    #[test]
+    fn bursts_are_on_for_their_share_of_the_cycle() {
+        let b = DemandModel::Bursts {
+            base: 0.1,
+            peak: 0.9,
+            on_s: 60.0,
+            off_s: 240.0,
+        };
+        let on = (0..3000)
+            .filter(|i| b.fraction(*i as f64, 0.0) == 0.9)
+            .count();
+        assert_eq!(on, 600, "60 s on in every 300 s");
+        assert_eq!(b.fraction(0.0, 0.0), 0.9);
+        assert_eq!(
+            b.fraction(0.0, 0.5),
+            0.1,
+            "a phase of half a cycle starts off"
+        );
+    }
+
+    #[test]
+    fn a_random_walk_stays_in_bounds() {
+        let w = DemandModel::RandomWalk {
+            start: 0.5,
+            step: 0.3,
+            min: 0.1,
+            max: 0.7,
+        };
+        let mut rng = crate::engine::StreamFactory::new(1, 0).stream("walk");
+        let mut x = w.initial_state(&mut rng);
+        for _ in 0..10_000 {
+            x = w.step(x, &mut rng);
+            assert!((0.1..=0.7).contains(&w.fraction(0.0, x)));
+        }
     }
 
     #[test]

@@ -161,3 +161,63 @@ workloads:
     let n = m["pods_arrived"].as_u64().unwrap() as f64;
     assert!((n - 144.0).abs() < 40.0, "{n}");
 }
+
+const ONE_HOST: &str = r#"
+name: t
+duration: 24h
+metrics: { sample_every: 1h }
+clusters:
+  - name: c
+    hosts: [ { name: h, count: 1, cores: 4, mhz: 1000, memory: 16GiB } ]
+workloads:
+  - kind: vm-group
+    name: v
+    arrival: { at_start: 1 }
+    size: { vcpus: 4, memory: 4GiB }
+    demand: DEMAND
+"#;
+
+fn host_cpu_by_hour(demand: &str) -> Vec<f64> {
+    let (_, rec) = run(&ONE_HOST.replace("DEMAND", demand));
+    rec.host_cpu.iter().map(|&x| x as f64).collect()
+}
+
+#[test]
+fn a_diurnal_vm_loads_its_host_along_the_curve() {
+    // One 4-vCPU VM alone on a 4-core host: the host's utilisation is the VM's demand
+    // fraction, 0.2 + 0.6 (1 + cos(2 pi (t - 12h) / 24h)) / 2, re-evaluated every hour
+    // (the samples come after the update at the same instant).
+    let u = host_cpu_by_hour("{ diurnal: { min: 0.2, max: 0.8, peak_at: 12h }, every: 1h }");
+    assert_eq!(u.len(), 25);
+    for (h, got) in u.iter().enumerate() {
+        let want =
+            0.2 + 0.6 * (1.0 + (std::f64::consts::TAU * (h as f64 - 12.0) / 24.0).cos()) / 2.0;
+        assert!((got - want).abs() < 1e-3, "hour {h}: {got} vs {want}");
+    }
+}
+
+#[test]
+fn bursts_and_random_walks_stay_within_their_levels() {
+    // On 1 h, off 3 h: the host is at 0.9 a quarter of the time, at 0.1 otherwise.
+    let u = host_cpu_by_hour("{ bursts: { base: 0.1, peak: 0.9, on: 1h, off: 3h }, every: 1h }");
+    assert!(
+        u.iter()
+            .all(|x| (x - 0.1).abs() < 1e-3 || (x - 0.9).abs() < 1e-3),
+        "{u:?}"
+    );
+    let peaks = u[..24].iter().filter(|x| (*x - 0.9).abs() < 1e-3).count();
+    assert_eq!(peaks, 6, "{u:?}");
+
+    let u = host_cpu_by_hour(
+        "{ random_walk: { start: 0.5, step: 0.1, min: 0.3, max: 0.6 }, every: 1h }",
+    );
+    assert!(
+        u.iter().all(|x| (0.3 - 1e-3..=0.6 + 1e-3).contains(x)),
+        "{u:?}"
+    );
+    assert!(
+        u.windows(2).all(|w| (w[1] - w[0]).abs() <= 0.1 + 1e-3),
+        "steps of at most 0.1: {u:?}"
+    );
+    assert!(u.windows(2).any(|w| w[1] != w[0]), "it moves: {u:?}");
+}

@@ -43,6 +43,9 @@ pub mod defaults {
     /// CPU demand of an instance as a fraction of its size: 1.0 (it uses what it asked
     /// for). Assumption, until the demand models of the DRS issue.
     pub const DEMAND: f64 = 1.0;
+    /// How often a time-varying demand is re-evaluated: DRS's invocation period of 300 s
+    /// (vSphere <= 6.7), so every DRS pass sees fresh demand.
+    pub const DEMAND_EVERY_S: u64 = 300;
 }
 
 /// The placement policies a scenario may name.

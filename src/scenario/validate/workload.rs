@@ -129,34 +129,7 @@ pub(super) fn workload(
         None => Some(Lifetime::Forever),
         Some(l) => lifetime(v, &format!("{wp}.lifetime"), l),
     };
-    let demand = match w.demand.as_ref() {
-        None => Some(defaults::DEMAND),
-        Some(d) => match &d.constant {
-            Some(c) => {
-                let p = format!("{wp}.demand.constant");
-                v.parse(&p, c, units::parse_number).and_then(|x| {
-                    if (0.0..=1.0).contains(&x) {
-                        Some(x)
-                    } else {
-                        v.err(
-                            &p,
-                            format!("demand {x} is not a fraction between 0 and 1"),
-                            "the demand is the share of the CPU size in use, e.g. `0.5` for half",
-                        );
-                        None
-                    }
-                })
-            }
-            None => {
-                v.err(
-                    &format!("{wp}.demand"),
-                    "no demand model given",
-                    "write `demand: { constant: 0.5 }`",
-                );
-                None
-            }
-        },
-    };
+    let (demand, demand_every) = demand(v, &format!("{wp}.demand"), w.demand.as_ref());
     let on_no_fit = match w.on_no_fit.as_deref() {
         None => Some(if is_pod {
             OnNoFit::Wait
@@ -197,6 +170,7 @@ pub(super) fn workload(
         arrival: arrival?,
         lifetime: lifetime?,
         demand: demand?,
+        demand_every: demand_every?,
         on_no_fit: on_no_fit?,
     })
 }
@@ -681,4 +655,130 @@ fn arrival(
         rate_per_s: rate,
         limit,
     })
+}
+
+/// A demand fraction in [0, 1] at `path`.
+fn fraction(v: &mut V, path: &str, s: &Scalar) -> Option<f64> {
+    let x = v.parse(path, s, units::parse_number)?;
+    if (0.0..=1.0).contains(&x) {
+        Some(x)
+    } else {
+        v.err(
+            path,
+            format!("demand {x} is not a fraction between 0 and 1"),
+            "the demand is the share of the CPU size in use, e.g. `0.5` for half",
+        );
+        None
+    }
+}
+
+/// `min <= max`, reported at `path` (the `min` field) when not.
+fn ordered(v: &mut V, path: &str, min: Option<f64>, max: Option<f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = (min?, max?);
+    if lo > hi {
+        v.err(path, format!("min {lo} is above max {hi}"), "swap them");
+        return None;
+    }
+    Some((lo, hi))
+}
+
+/// The demand model and how often it is re-evaluated.
+fn demand(
+    v: &mut V,
+    dp: &str,
+    d: Option<&RawDemand>,
+) -> (Option<DemandModel>, Option<SimDuration>) {
+    let default_every = SimDuration::from_secs(defaults::DEMAND_EVERY_S);
+    let Some(d) = d else {
+        return (
+            Some(DemandModel::Constant(defaults::DEMAND)),
+            Some(default_every),
+        );
+    };
+    let every = match &d.every {
+        Some(e) => v.duration(&format!("{dp}.every"), e, false),
+        None => Some(default_every),
+    };
+    let given = [
+        d.constant.is_some(),
+        d.diurnal.is_some(),
+        d.random_walk.is_some(),
+        d.bursts.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if given != 1 {
+        v.err(
+            dp,
+            "give exactly one of `constant`, `diurnal`, `random_walk`, `bursts`",
+            "e.g. `demand: { constant: 0.5 }` or `demand: { diurnal: { min: 0.2, max: 0.8, peak_at: 14h } }`",
+        );
+        return (None, every);
+    }
+    let model = if let Some(c) = &d.constant {
+        fraction(v, &format!("{dp}.constant"), c).map(DemandModel::Constant)
+    } else if let Some(di) = &d.diurnal {
+        let p = format!("{dp}.diurnal");
+        let min = fraction(v, &format!("{p}.min"), &di.min);
+        let max = fraction(v, &format!("{p}.max"), &di.max);
+        let peak = v.duration(&format!("{p}.peak_at"), &di.peak_at, true);
+        let period = match &di.period {
+            Some(s) => v.duration(&format!("{p}.period"), s, false),
+            None => Some(SimDuration::from_secs(86_400)),
+        };
+        let range = ordered(v, &format!("{p}.min"), min, max);
+        range
+            .zip(peak)
+            .zip(period)
+            .map(|(((min, max), peak), period)| DemandModel::Diurnal {
+                min,
+                max,
+                peak_at_s: peak.as_secs_f64(),
+                period_s: period.as_secs_f64(),
+            })
+    } else if let Some(rw) = &d.random_walk {
+        let p = format!("{dp}.random_walk");
+        let start = fraction(v, &format!("{p}.start"), &rw.start);
+        let step = fraction(v, &format!("{p}.step"), &rw.step);
+        let min = fraction(v, &format!("{p}.min"), &rw.min);
+        let max = fraction(v, &format!("{p}.max"), &rw.max);
+        let range = ordered(v, &format!("{p}.min"), min, max);
+        match (start, step, range) {
+            (Some(start), Some(step), Some((min, max))) if (min..=max).contains(&start) => {
+                Some(DemandModel::RandomWalk {
+                    start,
+                    step,
+                    min,
+                    max,
+                })
+            }
+            (Some(start), Some(_), Some((min, max))) => {
+                v.err(
+                    &format!("{p}.start"),
+                    format!("start {start} is outside [{min}, {max}]"),
+                    "start between min and max",
+                );
+                None
+            }
+            _ => None,
+        }
+    } else {
+        let b = d.bursts.as_ref().expect("one given");
+        let p = format!("{dp}.bursts");
+        let base = fraction(v, &format!("{p}.base"), &b.base);
+        let peak = fraction(v, &format!("{p}.peak"), &b.peak);
+        let on = v.duration(&format!("{p}.on"), &b.on, false);
+        let off = v.duration(&format!("{p}.off"), &b.off, true);
+        match (base, peak, on, off) {
+            (Some(base), Some(peak), Some(on), Some(off)) => Some(DemandModel::Bursts {
+                base,
+                peak,
+                on_s: on.as_secs_f64(),
+                off_s: off.as_secs_f64(),
+            }),
+            _ => None,
+        }
+    };
+    (model, every)
 }
