@@ -152,7 +152,10 @@ impl World {
             request,
             size_cpu,
             size_mem,
-            demand_state: g.spec.demand.initial_state(&mut g.demand_rng) as f32,
+            demand_state: g
+                .spec
+                .demand
+                .initial_state(g.created - 1, &mut g.demand_rng) as f32,
             cpu_reserved_mhz: 0,
             mem_reserved: 0,
             cpu_demand_mhz: 0,

@@ -248,7 +248,11 @@ pub fn load_str(
     let Some(raw) = raw else {
         return fail(err);
     };
-    match validate(&raw) {
+    let base_dir = match Path::new(file).parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match validate(&raw, base_dir) {
         Ok(s) if err.diagnostics.is_empty() => Ok(s),
         Ok(_) => fail(err),
         Err(more) => {

@@ -12,6 +12,7 @@ pub mod raw;
 pub mod source;
 pub mod spec;
 pub mod structure;
+pub mod trace;
 pub mod units;
 pub mod validate;
 pub mod yaml;

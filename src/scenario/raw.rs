@@ -410,6 +410,9 @@ pub struct RawDemand {
     /// Each instance alternates `on` at `peak` and `off` at `base`, with its own phase.
     #[serde(default)]
     pub bursts: Option<RawBursts>,
+    /// A measured series per instance: `{ file: trace.csv, interval: 5m }`.
+    #[serde(default)]
+    pub trace: Option<RawTrace>,
     /// How often a time-varying demand is re-evaluated (default 5m, DRS's interval).
     #[serde(default)]
     pub every: Option<Scalar>,
@@ -433,6 +436,17 @@ pub struct RawRandomWalk {
     pub step: Scalar,
     pub min: Scalar,
     pub max: Scalar,
+}
+
+/// A CSV file of demand fractions: one column per instance (instance k of the group uses
+/// column k modulo the column count), one row per `interval`, an optional header line;
+/// the series repeats when the run is longer. A relative path is read from the scenario
+/// file's folder.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrace {
+    pub file: String,
+    pub interval: Scalar,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

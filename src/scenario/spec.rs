@@ -257,6 +257,16 @@ pub enum DemandModel {
         on_s: f64,
         off_s: f64,
     },
+    /// Per instance: a measured series, one value per `interval_s`, repeating; instance k
+    /// of the group follows column k modulo the column count.
+    Trace(std::sync::Arc<DemandTrace>),
+}
+
+/// A demand trace read from a CSV file: `columns[c][row]`, fractions in [0, 1].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DemandTrace {
+    pub columns: Vec<Vec<f32>>,
+    pub interval_s: f64,
 }
 
 impl DemandModel {
@@ -265,11 +275,12 @@ impl DemandModel {
         !matches!(self, DemandModel::Constant(_))
     }
 
-    /// The per-instance state of a new instance.
-    pub fn initial_state(&self, rng: &mut RngStream) -> f64 {
-        match *self {
-            DemandModel::RandomWalk { start, .. } => start,
+    /// The per-instance state of the group's `index`-th instance (0-based).
+    pub fn initial_state(&self, index: u64, rng: &mut RngStream) -> f64 {
+        match self {
+            DemandModel::RandomWalk { start, .. } => *start,
             DemandModel::Bursts { .. } => rng.uniform(),
+            DemandModel::Trace(t) => (index % t.columns.len() as u64) as f64,
             DemandModel::Constant(_) | DemandModel::Diurnal { .. } => 0.0,
         }
     }
@@ -286,6 +297,11 @@ impl DemandModel {
 
     /// The demand fraction at time `t_s` (seconds) for an instance in `state`.
     pub fn fraction(&self, t_s: f64, state: f64) -> f64 {
+        if let DemandModel::Trace(t) = self {
+            let column = &t.columns[state as usize];
+            let row = (t_s / t.interval_s).floor() as usize % column.len();
+            return column[row] as f64;
+        }
         match *self {
             DemandModel::Constant(c) => c,
             DemandModel::Diurnal {
@@ -312,6 +328,7 @@ impl DemandModel {
                     base
                 }
             }
+            DemandModel::Trace(_) => unreachable!("handled above"),
         }
     }
 }
@@ -434,11 +451,35 @@ mod tests {
             max: 0.7,
         };
         let mut rng = crate::engine::StreamFactory::new(1, 0).stream("walk");
-        let mut x = w.initial_state(&mut rng);
+        let mut x = w.initial_state(0, &mut rng);
         for _ in 0..10_000 {
             x = w.step(x, &mut rng);
             assert!((0.1..=0.7).contains(&w.fraction(0.0, x)));
         }
+    }
+
+    #[test]
+    fn a_trace_is_followed_per_instance_and_repeats() {
+        let t = DemandTrace {
+            columns: vec![vec![0.1, 0.2, 0.3], vec![0.9, 0.8, 0.7]],
+            interval_s: 60.0,
+        };
+        let d = DemandModel::Trace(std::sync::Arc::new(t));
+        let mut rng = crate::engine::StreamFactory::new(1, 0).stream("t");
+        let (a, b, c) = (
+            d.initial_state(0, &mut rng),
+            d.initial_state(1, &mut rng),
+            d.initial_state(2, &mut rng),
+        );
+        assert_eq!(
+            (a, b, c),
+            (0.0, 1.0, 0.0),
+            "instance k takes column k mod 2"
+        );
+        assert_eq!(d.fraction(0.0, a) as f32, 0.1);
+        assert_eq!(d.fraction(119.0, a) as f32, 0.2);
+        assert_eq!(d.fraction(150.0, b) as f32, 0.7);
+        assert_eq!(d.fraction(180.0, a) as f32, 0.1, "repeats after three rows");
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub const POLICY_NAMES: [&str; 3] = ["first-fit", "best-fit", "least-loaded"];
 
 struct V {
     diags: Vec<Diagnostic>,
+    /// Folder that relative file names in the scenario (traces) are read from.
+    base_dir: std::path::PathBuf,
 }
 
 impl V {
@@ -159,9 +161,15 @@ impl V {
     }
 }
 
-/// Checks a raw scenario; returns every problem found.
-pub fn validate(raw: &RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
-    let mut v = V { diags: Vec::new() };
+/// Checks a raw scenario and returns every problem found; relative file names in it are read from `base_dir`.
+pub fn validate(
+    raw: &RawScenario,
+    base_dir: &std::path::Path,
+) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut v = V {
+        diags: Vec::new(),
+        base_dir: base_dir.to_path_buf(),
+    };
 
     if raw.name.trim().is_empty() {
         v.err(

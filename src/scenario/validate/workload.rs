@@ -704,6 +704,7 @@ fn demand(
         d.diurnal.is_some(),
         d.random_walk.is_some(),
         d.bursts.is_some(),
+        d.trace.is_some(),
     ]
     .iter()
     .filter(|b| **b)
@@ -711,7 +712,7 @@ fn demand(
     if given != 1 {
         v.err(
             dp,
-            "give exactly one of `constant`, `diurnal`, `random_walk`, `bursts`",
+            "give exactly one of `constant`, `diurnal`, `random_walk`, `bursts`, `trace`",
             "e.g. `demand: { constant: 0.5 }` or `demand: { diurnal: { min: 0.2, max: 0.8, peak_at: 14h } }`",
         );
         return (None, every);
@@ -763,6 +764,16 @@ fn demand(
             }
             _ => None,
         }
+    } else if let Some(t) = &d.trace {
+        let p = format!("{dp}.trace");
+        let interval = v.duration(&format!("{p}.interval"), &t.interval, false);
+        let columns = read_trace(v, &format!("{p}.file"), &t.file);
+        columns.zip(interval).map(|(columns, interval)| {
+            DemandModel::Trace(std::sync::Arc::new(DemandTrace {
+                columns,
+                interval_s: interval.as_secs_f64(),
+            }))
+        })
     } else {
         let b = d.bursts.as_ref().expect("one given");
         let p = format!("{dp}.bursts");
@@ -781,4 +792,51 @@ fn demand(
         }
     };
     (model, every)
+}
+
+/// Reads and parses a demand trace named in the scenario (relative to its folder).
+fn read_trace(v: &mut V, path: &str, file: &str) -> Option<Vec<Vec<f32>>> {
+    use std::io::Read;
+    let full = v.base_dir.join(file);
+    let hint = "a CSV of fractions: one column per instance, one row per interval";
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(&full).and_then(|f| {
+        f.take(crate::scenario::trace::MAX_TRACE_BYTES + 1)
+            .read_to_end(&mut bytes)
+    });
+    if let Err(e) = read {
+        v.err(
+            path,
+            format!("cannot read the trace `{}`: {e}", full.display()),
+            "a relative path is read from the scenario file's folder",
+        );
+        return None;
+    }
+    if bytes.len() as u64 > crate::scenario::trace::MAX_TRACE_BYTES {
+        v.err(
+            path,
+            format!("the trace `{}` is larger than 64 MiB", full.display()),
+            "shorten or resample it",
+        );
+        return None;
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        v.err(
+            path,
+            format!("the trace `{}` is not UTF-8 text", full.display()),
+            hint,
+        );
+        return None;
+    };
+    match crate::scenario::trace::parse_demand_csv(&text) {
+        Ok(columns) => Some(columns),
+        Err(e) => {
+            v.err(
+                path,
+                format!("the trace `{}` is malformed: {e}", full.display()),
+                hint,
+            );
+            None
+        }
+    }
 }
