@@ -2,7 +2,10 @@
 
 use crate::engine::Id;
 use crate::engine::{SimDuration, SimTime};
+use crate::model::instance::InstanceId;
+use crate::model::vmotion::PrecopyPlan;
 use crate::model::{ClusterId, GroupId, HostId, Observer, World};
+use crate::policy::balance::BalancePass;
 use crate::policy::RejectReason;
 use hdrhistogram::Histogram;
 
@@ -77,6 +80,16 @@ pub struct Recorder {
     pub startup_us: Histogram<u64>,
     pub image_pulls: u64,
     pub image_pull_bytes: u64,
+    /// vMotions: durations (including switch-over) in microseconds, as for start-up.
+    pub vmotion_us: Histogram<u64>,
+    pub vmotion_downtime_s: f64,
+    pub vmotion_bytes: u64,
+    pub migrations_done: u64,
+    pub migrations_aborted: u64,
+    pub drs_passes: u64,
+    pub drs_recommendations: u64,
+    /// One JSON object per DRS pass, for `drs.jsonl`.
+    pub drs_log: Vec<String>,
     /// Per-host state of the energy and imbalance integrals, one record per host so
     /// that a host change touches one cache line.
     host: Vec<HostTrack>,
@@ -115,6 +128,15 @@ impl Recorder {
                 .expect("valid histogram bounds"),
             image_pulls: 0,
             image_pull_bytes: 0,
+            vmotion_us: Histogram::new_with_bounds(1, HIST_MAX_US, 3)
+                .expect("valid histogram bounds"),
+            vmotion_downtime_s: 0.0,
+            vmotion_bytes: 0,
+            migrations_done: 0,
+            migrations_aborted: 0,
+            drs_passes: 0,
+            drs_recommendations: 0,
+            drs_log: Vec::new(),
             host: world
                 .hosts
                 .iter()
@@ -221,6 +243,64 @@ impl Observer for Recorder {
 
     fn pending(&mut self, _now: SimTime, _world: &World, group: GroupId, _why: RejectReason) {
         self.kind(group).waited += 1;
+    }
+
+    fn drs_pass(
+        &mut self,
+        now: SimTime,
+        world: &World,
+        cluster: ClusterId,
+        pass: &BalancePass,
+        vms: &[InstanceId],
+    ) {
+        self.drs_passes += 1;
+        self.drs_recommendations += pass.recommendations.len() as u64;
+        let first = world.clusters[cluster].first_host.index();
+        let host_name = |local: usize| world.hosts[HostId::from_index(first + local)].name.as_str();
+        let recs: Vec<serde_json::Value> = pass
+            .recommendations
+            .iter()
+            .map(|r| {
+                let vm = world.instances.get(vms[r.vm]).map_or_else(
+                    || "?".to_string(),
+                    |i| format!("{}-{}", world.groups[i.group].spec.name, i.index),
+                );
+                serde_json::json!({
+                    "vm": vm,
+                    "from": host_name(r.from),
+                    "to": host_name(r.to),
+                    "reason": r.reason,
+                    "priority": r.priority,
+                    "gain": r.gain,
+                })
+            })
+            .collect();
+        let line = serde_json::json!({
+            "time_s": now.as_secs_f64(),
+            "cluster": world.clusters[cluster].name,
+            "level": pass.level,
+            "hosts": pass.hosts,
+            "imbalance_before": pass.imbalance_before,
+            "target": pass.target,
+            "imbalance_after": pass.imbalance_after,
+            "recommendations": recs,
+        });
+        self.drs_log.push(line.to_string());
+    }
+
+    fn migration_started(&mut self, _now: SimTime, plan: &PrecopyPlan) {
+        self.vmotion_us
+            .saturating_record(plan.duration.as_nanos() / 1000);
+        self.vmotion_downtime_s += plan.downtime.as_secs_f64();
+        self.vmotion_bytes += plan.bytes_copied;
+    }
+
+    fn migration_done(&mut self, _now: SimTime) {
+        self.migrations_done += 1;
+    }
+
+    fn migration_aborted(&mut self, _now: SimTime) {
+        self.migrations_aborted += 1;
     }
 
     fn image_pull(&mut self, _now: SimTime, _host: HostId, bytes: u64) {

@@ -100,6 +100,30 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
         r(if h.is_empty() { 0.0 } else { h.mean() / 1e6 }),
     );
     m.insert("image_pulls".into(), json!(rec.image_pulls));
+    let v = &rec.vmotion_us;
+    let vq = |q: f64| {
+        if v.is_empty() {
+            0.0
+        } else {
+            v.value_at_quantile(q) as f64 / 1e6
+        }
+    };
+    m.insert("drs_passes".into(), json!(rec.drs_passes));
+    m.insert("drs_recommendations".into(), json!(rec.drs_recommendations));
+    m.insert("migrations".into(), json!(rec.migrations_done));
+    m.insert("migrations_aborted".into(), json!(rec.migrations_aborted));
+    m.insert("vmotion_duration_p50_s".into(), r(vq(0.5)));
+    m.insert("vmotion_duration_p99_s".into(), r(vq(0.99)));
+    m.insert(
+        "vmotion_duration_max_s".into(),
+        r(if v.is_empty() {
+            0.0
+        } else {
+            v.max() as f64 / 1e6
+        }),
+    );
+    m.insert("vmotion_downtime_total_s".into(), r(rec.vmotion_downtime_s));
+    m.insert("vmotion_bytes".into(), json!(rec.vmotion_bytes));
     m.insert("image_pull_bytes".into(), json!(rec.image_pull_bytes));
     m.insert("hosts".into(), json!(world.hosts.len()));
     m.insert("events_processed".into(), json!(rec.events_processed));

@@ -6,6 +6,7 @@ use super::ids::{ClusterId, GroupId, HostId};
 use super::image::ImageCache;
 use super::instance::Instances;
 use super::pending::PendingQueue;
+use super::vmotion::MigrationSlots;
 use super::workload::Group;
 use super::world::{Cluster, World};
 use crate::engine::{EventQueue, Id, IdVec, SimTime, StreamFactory};
@@ -38,6 +39,7 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
                     power: g.power.clone(),
                     images: ImageCache::default(),
                     instances: 0,
+                    nic_bytes_per_s: g.nic_bytes_per_s,
                 });
                 local += 1;
             }
@@ -57,6 +59,13 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
             pending: PendingQueue::default(),
             retry_scheduled: false,
             pods: c.pods.clone(),
+            drs: c.drs.clone(),
+            slots: MigrationSlots::for_nics(
+                &hosts[first_host as usize..]
+                    .iter()
+                    .map(|h| h.nic_bytes_per_s)
+                    .collect::<Vec<_>>(),
+            ),
             vms_running: 0,
             pods_starting: 0,
             pods_running: 0,
@@ -77,6 +86,15 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         image_sizes: scenario.images.iter().map(|i| i.size).collect(),
         events_processed: 0,
     };
+    for (ci, c) in scenario.clusters.iter().enumerate() {
+        if let Some(drs) = &c.drs {
+            let first = SimTime::ZERO + drs.interval;
+            if first <= world.end {
+                let cluster = ClusterId::from_index(ci);
+                world.queue.schedule_at(first, Event::DrsPass { cluster });
+            }
+        }
+    }
     for gi in 0..world.groups.len() {
         let spec = &world.groups[GroupId::from_index(gi)].spec;
         if spec.demand.varies() && SimTime::ZERO + spec.demand_every <= world.end {

@@ -21,4 +21,9 @@ pub enum Event {
     /// Demand model -> instances of `group`: re-evaluate their CPU demand (groups with a
     /// time-varying demand only, every `demand.every`).
     DemandTick { group: GroupId },
+    /// DRS -> cluster: a load-balancing pass; its recommendations start vMotions.
+    DrsPass { cluster: ClusterId },
+    /// vMotion -> VM: the last pre-copy round and the switch-over are done; the VM runs
+    /// on its destination and leaves its source.
+    MigrationDone { vm: InstanceId },
 }

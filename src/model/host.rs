@@ -18,6 +18,8 @@ pub struct Host {
     pub images: ImageCache,
     /// Instances placed here (starting or running).
     pub instances: u32,
+    /// Network bandwidth, bytes per second (vMotion's path).
+    pub nic_bytes_per_s: f64,
 }
 
 impl Host {

@@ -43,6 +43,12 @@ pub struct Instance {
     pub size_mem: u64,
     /// The demand model's per-instance state (random-walk value or bursts phase).
     pub demand_state: f32,
+    /// Its number within its group (0-based): names it in logs as `<group>-<index>`.
+    pub index: u32,
+    /// While a vMotion is under way: the destination host (else `HostId::NONE`).
+    pub migrating_to: HostId,
+    /// CPU (MHz) the vMotion costs on each of the source and destination.
+    pub migration_overhead_mhz: u64,
     /// MHz and bytes reserved on the host (the request converted for that host).
     pub cpu_reserved_mhz: u64,
     pub mem_reserved: u64,
@@ -127,6 +133,23 @@ impl Instances {
         self.slots.iter().filter(|i| i.gen % 2 == 1)
     }
 
+    /// Live instances with their handles, in slot order.
+    pub fn iter_with_ids(&self) -> impl Iterator<Item = (InstanceId, &Instance)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.gen % 2 == 1)
+            .map(|(s, i)| {
+                (
+                    InstanceId {
+                        slot: s as u32,
+                        gen: i.gen,
+                    },
+                    i,
+                )
+            })
+    }
+
     /// Live instances in slot order, mutable.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Instance> {
         self.slots.iter_mut().filter(|i| i.gen % 2 == 1)
@@ -153,6 +176,9 @@ mod tests {
             size_cpu: CpuAmount::Millicores(1),
             size_mem: 1,
             demand_state: 0.0,
+            index: 0,
+            migrating_to: HostId::NONE,
+            migration_overhead_mhz: 0,
             cpu_reserved_mhz: 0,
             mem_reserved: 0,
             cpu_demand_mhz: 0,

@@ -5,11 +5,13 @@ use super::host::Host;
 use super::ids::{ClusterId, GroupId, HostId, ImageId};
 use super::instance::{Instance, InstanceId, InstanceState, Instances};
 use super::pending::PendingQueue;
+use super::vmotion::{MigrationSlots, PrecopyPlan};
 use super::workload::Group;
 use crate::engine::{EventQueue, Id, IdVec, SimDuration, SimTime};
+use crate::policy::balance::BalancePass;
 use crate::policy::index::HostIndex;
 use crate::policy::{ClusterView, HostView, Placement, PlacementPolicy, RejectReason, Request};
-use crate::scenario::{CpuAmount, OnNoFit, PodRuntimeSpec, WorkloadKind};
+use crate::scenario::{CpuAmount, DrsSpec, OnNoFit, PodRuntimeSpec, WorkloadKind};
 
 /// What metrics observe. Every hook has an empty default, so an observer implements only
 /// what it records. The model calls hooks; it never computes a metric itself.
@@ -26,6 +28,23 @@ pub trait Observer {
     fn image_pull(&mut self, _now: SimTime, _host: HostId, _bytes: u64) {}
     /// A pod became Running `startup` after it was created.
     fn pod_running(&mut self, _now: SimTime, _group: GroupId, _startup: SimDuration) {}
+    /// A DRS pass on `cluster` decided `pass`; `vms[i]` is the instance the pass calls
+    /// VM `i`.
+    fn drs_pass(
+        &mut self,
+        _now: SimTime,
+        _world: &World,
+        _cluster: ClusterId,
+        _pass: &BalancePass,
+        _vms: &[InstanceId],
+    ) {
+    }
+    /// A vMotion started with this plan.
+    fn migration_started(&mut self, _now: SimTime, _plan: &PrecopyPlan) {}
+    /// A vMotion ended: the VM now runs on its destination.
+    fn migration_done(&mut self, _now: SimTime) {}
+    /// A VM's lifetime ended during its vMotion; the migration was abandoned.
+    fn migration_aborted(&mut self, _now: SimTime) {}
     /// An instance ended.
     fn departed(&mut self, _now: SimTime, _world: &World, _group: GroupId) {}
     /// Host `host`'s reservation, demand or state changed (its new state is in `world`).
@@ -53,6 +72,11 @@ pub struct Cluster {
     pub pending: PendingQueue,
     pub retry_scheduled: bool,
     pub pods: PodRuntimeSpec,
+    /// DRS load balancing, if enabled.
+    pub drs: Option<DrsSpec>,
+    /// vCenter's concurrent-vMotion slots, by host index within the cluster; a waiting
+    /// migration is (VM, source, destination).
+    pub slots: MigrationSlots<(InstanceId, HostId, HostId)>,
     /// Instances by state, for sampling.
     pub vms_running: u64,
     pub pods_starting: u64,
@@ -83,6 +107,8 @@ impl World {
             Event::Departure { instance } => self.on_departure(now, instance, obs),
             Event::RetryPending { cluster } => self.on_retry_pending(now, cluster, obs),
             Event::DemandTick { group } => self.on_demand_tick(now, group, obs),
+            Event::DrsPass { cluster } => self.on_drs_pass(now, cluster, obs),
+            Event::MigrationDone { vm } => self.on_migration_done(now, vm, obs),
         }
     }
 
@@ -156,6 +182,9 @@ impl World {
                 .spec
                 .demand
                 .initial_state(g.created - 1, &mut g.demand_rng) as f32,
+            index: (g.created - 1) as u32,
+            migrating_to: HostId::NONE,
+            migration_overhead_mhz: 0,
             cpu_reserved_mhz: 0,
             mem_reserved: 0,
             cpu_demand_mhz: 0,
@@ -338,6 +367,9 @@ impl World {
                 .schedule_at(now, Event::RetryPending { cluster: ci });
         }
         self.host_updated(now, host, obs);
+        if inst.migrating_to != HostId::NONE {
+            self.abort_migration(now, host, &inst, obs);
+        }
         obs.departed(now, self, inst.group);
     }
 
@@ -400,7 +432,7 @@ impl World {
     }
 
     /// Copies a host's new state into its cluster's view and index, and tells observers.
-    fn host_updated<O: Observer>(&mut self, now: SimTime, host: HostId, obs: &mut O) {
+    pub(super) fn host_updated<O: Observer>(&mut self, now: SimTime, host: HostId, obs: &mut O) {
         let h = &self.hosts[host];
         let c = &mut self.clusters[h.cluster];
         let local = h.local as usize;

@@ -43,6 +43,16 @@ pub fn render(
             path: "host_cpu.csv".into(),
             bytes: host_cpu_csv(rec).into_bytes(),
         },
+        // One line per DRS pass: the "why" of every migration.
+        OutputFile {
+            path: "drs.jsonl".into(),
+            bytes: rec
+                .drs_log
+                .iter()
+                .flat_map(|l| [l.as_str(), "\n"])
+                .collect::<String>()
+                .into_bytes(),
+        },
     ];
     if opts.plots {
         for (name, png, svg) in plot::all(rec)? {

@@ -163,6 +163,9 @@ pub struct RawCluster {
     /// How native pods start on this cluster's hosts.
     #[serde(default)]
     pub pods: Option<RawPodRuntime>,
+    /// DRS load balancing by vMotion; left out, the cluster never migrates.
+    #[serde(default)]
+    pub drs: Option<RawDrs>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -274,6 +277,24 @@ pub struct RawWorkload {
     /// `reject` (the VM default) or `wait` (the pod default, Kubernetes' Pending).
     #[serde(default)]
     pub on_no_fit: Option<String>,
+    /// Memory a running VM dirties per second, which vMotion must copy again (vm-group).
+    #[serde(default)]
+    pub dirty_rate: Option<Scalar>,
+}
+
+/// DRS load balancing.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDrs {
+    /// Time between balancing passes (default 5m).
+    #[serde(default)]
+    pub interval: Option<Scalar>,
+    /// Migration threshold, 1 (conservative) to 5 (aggressive); default 3.
+    #[serde(default)]
+    pub threshold: Option<Scalar>,
+    /// Most migrations one pass recommends (default 32).
+    #[serde(default)]
+    pub max_moves: Option<Scalar>,
 }
 
 /// Exactly one of `at_start`, `poisson`, `times`.

@@ -29,6 +29,17 @@ pub struct ClusterSpec {
     pub datastores: Vec<DatastoreSpec>,
     pub placement: PlacementSpec,
     pub pods: PodRuntimeSpec,
+    /// DRS load balancing, if enabled.
+    pub drs: Option<DrsSpec>,
+}
+
+/// DRS load balancing of a cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrsSpec {
+    pub interval: SimDuration,
+    /// Migration threshold level 1..=5.
+    pub level: u8,
+    pub max_moves: usize,
 }
 
 impl ClusterSpec {
@@ -380,6 +391,8 @@ pub struct WorkloadSpec {
     /// How often a time-varying demand is re-evaluated.
     pub demand_every: SimDuration,
     pub on_no_fit: OnNoFit,
+    /// Bytes a running VM dirties per second (what each pre-copy round re-sends).
+    pub dirty_rate: f64,
 }
 
 impl WorkloadSpec {

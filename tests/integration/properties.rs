@@ -4,13 +4,17 @@
 //!   filter-then-score definition picks.
 //! - No host is ever over its hard capacity (reservations within CPU and memory), in any
 //!   random cluster and workload mix.
+//!   DRS migrations included (a migrating VM holds its reservation on both hosts).
 //! - Nothing is lost: every instance that arrived was placed, rejected or is still
 //!   waiting; every placed one departed or is still there.
 
 use pacsim::engine::Id;
 use pacsim::engine::SimTime;
 use pacsim::metrics::Recorder;
-use pacsim::model::{GroupId, HostId, Observer, World};
+use pacsim::model::instance::InstanceId;
+use pacsim::model::vmotion::PrecopyPlan;
+use pacsim::model::{ClusterId, GroupId, HostId, Observer, World};
+use pacsim::policy::balance::BalancePass;
 use pacsim::policy::{ClusterView, HostView, PlacementPolicy, RejectReason, Request};
 use pacsim::scenario::{load_str, CpuAmount, PolicyKind, Resource};
 use proptest::prelude::*;
@@ -136,6 +140,25 @@ impl Observer for Checked {
     fn sample(&mut self, now: SimTime, w: &World) {
         self.rec.sample(now, w)
     }
+    fn drs_pass(
+        &mut self,
+        now: SimTime,
+        w: &World,
+        c: ClusterId,
+        pass: &BalancePass,
+        vms: &[InstanceId],
+    ) {
+        self.rec.drs_pass(now, w, c, pass, vms)
+    }
+    fn migration_started(&mut self, now: SimTime, plan: &PrecopyPlan) {
+        self.rec.migration_started(now, plan)
+    }
+    fn migration_done(&mut self, now: SimTime) {
+        self.rec.migration_done(now)
+    }
+    fn migration_aborted(&mut self, now: SimTime) {
+        self.rec.migration_aborted(now)
+    }
     fn finish(&mut self, end: SimTime, w: &World) {
         self.rec.finish(end, w)
     }
@@ -153,6 +176,8 @@ fn scenario_yaml(
     vm_rate: u32,
     vm_vcpus: u32,
     vm_res_mhz: u32,
+    drs_level: u32,
+    vm_batch: u32,
     seed: u64,
 ) -> String {
     let cpu_choices: Vec<String> = pod_cpu.iter().map(|c| format!("{c}00m")).collect();
@@ -168,6 +193,7 @@ clusters:
       - {{ name: big, count: {hosts}, cores: {cores}, mhz: 2000, memory: {mem_gib}GiB }}
       - {{ name: small, count: 2, cores: 2, mhz: 3000, memory: 8GiB }}
     placement: {{ policy: {policy} }}
+    {drs}
 images: [ {{ name: a, size: 100MB }}, {{ name: b, size: 1GB }} ]
 workloads:
   - kind: pod-group
@@ -182,7 +208,20 @@ workloads:
     arrival: {{ poisson: {{ rate: {vm_rate}/h }} }}
     lifetime: {{ uniform: {{ min: 10m, max: 3h }} }}
     size: {{ vcpus: {vm_vcpus}, memory: 4GiB, reservation: {{ cpu: {vm_res_mhz}MHz, memory: 2GiB }} }}
+    demand: {{ random_walk: {{ start: 0.5, step: 0.2, min: 0.0, max: 1.0 }}, every: 10m }}
+  - kind: vm-group
+    name: batch
+    arrival: {{ at_start: {vm_batch} }}
+    lifetime: {{ exponential: {{ mean: 90m }} }}
+    size: {{ vcpus: 2, memory: 16GiB, reservation: {{ memory: 4GiB }} }}
+    demand: {{ bursts: {{ base: 0.2, peak: 1.0, on: 20m, off: 20m }}, every: 10m }}
+    dirty_rate: 400MB/s
 "#,
+        drs = if drs_level == 0 {
+            String::new()
+        } else {
+            format!("drs: {{ interval: 10m, threshold: {drs_level} }}")
+        },
         cpus = cpu_choices.join(", "),
         on_no_fit = if pod_wait { "wait" } else { "reject" },
     )
@@ -203,9 +242,12 @@ proptest! {
         vm_rate in 0u32..40,
         vm_vcpus in 1u32..3,
         vm_res_mhz in 0u32..4000,
+        drs_level in 0u32..6,
+        vm_batch in 1u32..40,
         seed in 0u64..1000,
     ) {
-        let yaml = scenario_yaml(hosts, cores, mem_gib, policy, pod_rate, &pod_cpu, pod_wait, vm_rate.max(1), vm_vcpus, vm_res_mhz, seed);
+        // drs_level 0: no DRS; 1..=5: DRS at that migration threshold.
+        let yaml = scenario_yaml(hosts, cores, mem_gib, policy, pod_rate, &pod_cpu, pod_wait, vm_rate.max(1), vm_vcpus, vm_res_mhz, drs_level, vm_batch, seed);
         let scenario = load_str("prop.yaml", &yaml, &[]).map_err(|e| TestCaseError::fail(e.render()))?;
         let mut world = pacsim::model::build(&scenario, 0);
         let mut obs = Checked { rec: Recorder::new(&world), violations: Vec::new() };
@@ -222,6 +264,12 @@ proptest! {
             if placed {
                 cpu[inst.host.index()] += inst.cpu_reserved_mhz;
                 mem[inst.host.index()] += inst.mem_reserved;
+            }
+            // A VM being migrated also holds its reservation on its destination.
+            if inst.migrating_to != HostId::NONE {
+                let dst = &world.hosts[inst.migrating_to];
+                cpu[inst.migrating_to.index()] += inst.request.cpu_mhz_on(&dst.view);
+                mem[inst.migrating_to.index()] += inst.mem_reserved;
             }
         }
         for (i, h) in world.hosts.iter().enumerate() {

@@ -251,3 +251,38 @@ pub(super) fn pod_runtime(v: &mut V, pp: &str, p: Option<&RawPodRuntime>) -> Pod
     }
     spec
 }
+
+pub(super) fn drs(v: &mut V, dp: &str, d: &RawDrs) -> Option<DrsSpec> {
+    let interval = match &d.interval {
+        Some(i) => v.duration(&format!("{dp}.interval"), i, false),
+        None => Some(SimDuration::from_secs(defaults::DRS_INTERVAL_S)),
+    };
+    let level = match &d.threshold {
+        Some(t) => {
+            let p = format!("{dp}.threshold");
+            let n = v.parse(&p, t, units::parse_count)?;
+            if (1..=5).contains(&n) {
+                Some(n as u8)
+            } else {
+                v.err(
+                    &p,
+                    format!("threshold {n} is not a level from 1 to 5"),
+                    "1 applies only mandatory moves; 5 is the most aggressive; 3 is the default",
+                );
+                None
+            }
+        }
+        None => Some(defaults::DRS_LEVEL),
+    };
+    let max_moves = match &d.max_moves {
+        Some(m) => v
+            .positive_count(&format!("{dp}.max_moves"), m, 10_000, "max_moves")
+            .map(|n| n as usize),
+        None => Some(defaults::DRS_MAX_MOVES),
+    };
+    Some(DrsSpec {
+        interval: interval?,
+        level: level?,
+        max_moves: max_moves?,
+    })
+}

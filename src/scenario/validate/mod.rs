@@ -13,7 +13,7 @@ use super::raw::*;
 use super::spec::*;
 use super::units;
 use crate::engine::SimDuration;
-use datacenter::{datastore, host_group, placement, pod_runtime};
+use datacenter::{datastore, drs, host_group, placement, pod_runtime};
 use std::collections::BTreeMap;
 use workload::workload;
 
@@ -46,6 +46,18 @@ pub mod defaults {
     /// How often a time-varying demand is re-evaluated: DRS's invocation period of 300 s
     /// (vSphere <= 6.7), so every DRS pass sees fresh demand.
     pub const DEMAND_EVERY_S: u64 = 300;
+    /// DRS invocation period: 300 s (vSphere <= 6.7; techramblers, "vSphere 7.0 DRS
+    /// re-designed").
+    pub const DRS_INTERVAL_S: u64 = 300;
+    /// DRS migration threshold: level 3 (docs.vmware.com vSphere 6.x resource management,
+    /// "DRS Migration Threshold").
+    pub const DRS_LEVEL: u8 = 3;
+    /// Most migrations per DRS pass: 32. Assumption (four rounds of vCenter's 8 concurrent
+    /// vMotions per 10 GbE host; VMware does not publish a per-pass limit).
+    pub const DRS_MAX_MOVES: usize = 32;
+    /// Memory a running VM dirties per second when the scenario does not say: 50 MB/s.
+    /// Assumption (a moderately active server; no public vSphere figure).
+    pub const DIRTY_RATE: f64 = 50e6;
 }
 
 /// The placement policies a scenario may name.
@@ -286,12 +298,17 @@ pub fn validate(
             .collect();
         let placement = placement(&mut v, &format!("{cp}.placement"), rc.placement.as_ref());
         let pods = pod_runtime(&mut v, &format!("{cp}.pods"), rc.pods.as_ref());
+        let drs = rc
+            .drs
+            .as_ref()
+            .and_then(|d| drs(&mut v, &format!("{cp}.drs"), d));
         clusters.push(ClusterSpec {
             name: rc.name.clone(),
             host_groups: groups,
             datastores,
             placement,
             pods,
+            drs,
         });
     }
     if total_hosts > Limits::MAX_HOSTS {

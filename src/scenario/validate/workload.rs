@@ -130,6 +130,18 @@ pub(super) fn workload(
         Some(l) => lifetime(v, &format!("{wp}.lifetime"), l),
     };
     let (demand, demand_every) = demand(v, &format!("{wp}.demand"), w.demand.as_ref());
+    let dirty_rate = match &w.dirty_rate {
+        Some(_) if is_pod => {
+            v.err(
+                &format!("{wp}.dirty_rate"),
+                "`dirty_rate` is for vm-group: native pods are not migrated",
+                "remove it",
+            );
+            None
+        }
+        Some(r) => v.parse(&format!("{wp}.dirty_rate"), r, units::parse_bandwidth),
+        None => Some(defaults::DIRTY_RATE),
+    };
     let on_no_fit = match w.on_no_fit.as_deref() {
         None => Some(if is_pod {
             OnNoFit::Wait
@@ -171,6 +183,7 @@ pub(super) fn workload(
         lifetime: lifetime?,
         demand: demand?,
         demand_every: demand_every?,
+        dirty_rate: dirty_rate?,
         on_no_fit: on_no_fit?,
     })
 }
