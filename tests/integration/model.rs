@@ -262,3 +262,59 @@ workloads:
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The drs-imbalance example with overrides; returns the metrics and the DRS log.
+fn drs_example(overrides: &[String]) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/examples/drs-imbalance.yaml");
+    let scenario =
+        pacsim::scenario::load_file(&path, overrides).unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut world = pacsim::model::build(&scenario, 0);
+    let mut rec = Recorder::new(&world);
+    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+    let log = rec
+        .drs_log
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (summarize(&scenario, &world, &rec)["metrics"].clone(), log)
+}
+
+#[test]
+fn drs_evens_out_a_skewed_start_within_a_few_passes() {
+    let (m, log) = drs_example(&[]);
+    let first = &log[0];
+    let target = first["target"].as_f64().unwrap();
+    assert!(
+        first["imbalance_before"].as_f64().unwrap() > 4.0 * target,
+        "the start is skewed: {first}"
+    );
+    let settled = log
+        .iter()
+        .position(|p| p["imbalance_before"].as_f64().unwrap() <= target);
+    assert!(
+        settled.is_some_and(|i| i <= 3),
+        "below the level-3 target by the fourth pass: {log:?}"
+    );
+    assert!(m["migrations"].as_u64().unwrap() > 0);
+    assert_eq!(m["migrations_aborted"], 0, "the VMs live forever");
+}
+
+#[test]
+fn more_aggressive_thresholds_never_migrate_less_and_level_1_only_for_rules() {
+    let counts: Vec<u64> = (1..=5)
+        .map(|level| {
+            let (m, _) = drs_example(&[format!("clusters[0].drs.threshold={level}")]);
+            m["migrations"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        counts[0], 0,
+        "level 1 applies only mandatory moves: {counts:?}"
+    );
+    assert!(
+        counts.windows(2).all(|w| w[0] <= w[1]),
+        "non-decreasing in the level: {counts:?}"
+    );
+    assert!(counts[4] > 0);
+}
