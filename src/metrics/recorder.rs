@@ -43,6 +43,17 @@ pub struct Sample {
     pub clusters: Vec<ClusterSample>,
 }
 
+/// One DRS pass, as the plots need it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrsPassPoint {
+    pub time: SimTime,
+    pub cluster: usize,
+    pub imbalance: f64,
+    /// `None` at level 1.
+    pub target: Option<f64>,
+    pub moves: usize,
+}
+
 /// Counters kept per kind: index 0 for VMs, 1 for pods.
 #[derive(Clone, Debug, Default)]
 pub struct KindCounters {
@@ -90,6 +101,8 @@ pub struct Recorder {
     pub drs_recommendations: u64,
     /// One JSON object per DRS pass, for `drs.jsonl`.
     pub drs_log: Vec<String>,
+    /// Per DRS pass, for plots: (time, cluster, imbalance before, target, moves).
+    pub drs_passes_log: Vec<DrsPassPoint>,
     /// Per-host state of the energy and imbalance integrals, one record per host so
     /// that a host change touches one cache line.
     host: Vec<HostTrack>,
@@ -137,6 +150,7 @@ impl Recorder {
             drs_passes: 0,
             drs_recommendations: 0,
             drs_log: Vec::new(),
+            drs_passes_log: Vec::new(),
             host: world
                 .hosts
                 .iter()
@@ -286,6 +300,13 @@ impl Observer for Recorder {
             "recommendations": recs,
         });
         self.drs_log.push(line.to_string());
+        self.drs_passes_log.push(DrsPassPoint {
+            time: now,
+            cluster: cluster.index(),
+            imbalance: pass.imbalance_before,
+            target: pass.target,
+            moves: pass.recommendations.len(),
+        });
     }
 
     fn migration_started(&mut self, _now: SimTime, plan: &PrecopyPlan) {

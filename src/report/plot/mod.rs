@@ -74,7 +74,131 @@ pub fn all(rec: &Recorder) -> Result<Vec<Chart>, String> {
     out.push(("host_cpu_heatmap", p, s));
     let (p, s) = both!(startup_cdf, rec)?;
     out.push(("pod_startup_cdf", p, s));
+    if !rec.drs_passes_log.is_empty() {
+        let (p, s) = both!(drs_passes, rec)?;
+        out.push(("drs_passes", p, s));
+        let (p, s) = both!(vmotion_cdf, rec)?;
+        out.push(("vmotion_duration_cdf", p, s));
+    }
     Ok(out)
+}
+
+/// DRS: imbalance before each pass against the level's target (above), and the moves
+/// each pass recommended (below), per cluster.
+fn drs_passes<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recorder) -> DrawResult<DB> {
+    let (top, bottom) = root.split_vertically(H * 62 / 100);
+    let log = &rec.drs_passes_log;
+    let y_max = log
+        .iter()
+        .map(|p| p.imbalance.max(p.target.unwrap_or(0.0)))
+        .fold(0.01, f64::max)
+        * 1.1;
+    let mut chart = ChartBuilder::on(&top)
+        .caption(
+            "DRS: imbalance before each pass, and the threshold's target",
+            ("sans-serif", 22),
+        )
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..x_max(rec), 0.0..y_max)?;
+    chart.configure_mesh().y_desc("imbalance").draw()?;
+    for (ci, name) in rec.cluster_names.iter().enumerate() {
+        let pts: Vec<&crate::metrics::recorder::DrsPassPoint> =
+            log.iter().filter(|p| p.cluster == ci).collect();
+        if pts.is_empty() {
+            continue;
+        }
+        let color = Palette99::pick(ci).to_rgba();
+        chart
+            .draw_series(LineSeries::new(
+                pts.iter()
+                    .map(|p| (p.time.as_secs_f64() / 3600.0, p.imbalance)),
+                color.stroke_width(2),
+            ))?
+            .label(format!("{name} imbalance"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        let targets: Vec<(f64, f64)> = pts
+            .iter()
+            .filter_map(|p| p.target.map(|t| (p.time.as_secs_f64() / 3600.0, t)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(targets, color.mix(0.5).stroke_width(1)))?
+            .label(format!("{name} target"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.mix(0.5).stroke_width(1))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    let moves_max = log.iter().map(|p| p.moves).max().unwrap_or(0).max(1) as f64 * 1.1;
+    let mut bars = ChartBuilder::on(&bottom)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..x_max(rec), 0.0..moves_max)?;
+    bars.configure_mesh()
+        .x_desc("simulated time (h)")
+        .y_desc("moves per pass")
+        .draw()?;
+    let width = x_max(rec) / 400.0;
+    bars.draw_series(log.iter().filter(|p| p.moves > 0).map(|p| {
+        let x = p.time.as_secs_f64() / 3600.0;
+        Rectangle::new(
+            [(x - width, 0.0), (x + width, p.moves as f64)],
+            Palette99::pick(p.cluster).filled(),
+        )
+    }))?;
+    Ok(())
+}
+
+/// The distribution of vMotion durations (pre-copy and switch-over).
+fn vmotion_cdf<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rec: &Recorder,
+) -> DrawResult<DB> {
+    let h = &rec.vmotion_us;
+    let max_s = if h.is_empty() {
+        1.0
+    } else {
+        (h.max() as f64 / 1e6).max(1e-3) * 1.05
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("vMotion duration CDF ({} migrations started)", h.len()),
+            ("sans-serif", 22),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.0..max_s, 0.0..1.0)?;
+    chart
+        .configure_mesh()
+        .x_desc("duration (s): pre-copy rounds and switch-over")
+        .y_desc("fraction of migrations")
+        .draw()?;
+    chart.draw_series(LineSeries::new(cdf_steps(h), BLUE.stroke_width(2)))?;
+    Ok(())
+}
+
+/// Points of a step CDF of a histogram of microseconds, in seconds.
+fn cdf_steps(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
+    let total = h.len().max(1) as f64;
+    let mut acc = 0u64;
+    let mut pts = Vec::new();
+    for v in h.iter_recorded() {
+        let x = h.highest_equivalent(v.value_iterated_to()) as f64 / 1e6;
+        pts.push((x, acc as f64 / total));
+        acc += v.count_at_value();
+        pts.push((x, acc as f64 / total));
+    }
+    pts
 }
 
 fn hours(rec: &Recorder) -> Vec<f64> {
@@ -325,15 +449,7 @@ fn startup_cdf<DB: DrawingBackend>(
         .draw()?;
     if !h.is_empty() {
         // A step function: the fraction jumps at each recorded latency.
-        let total = h.len() as f64;
-        let mut acc = 0u64;
-        let mut pts = Vec::new();
-        for v in h.iter_recorded() {
-            let x = h.highest_equivalent(v.value_iterated_to()) as f64 / 1e6;
-            pts.push((x, acc as f64 / total));
-            acc += v.count_at_value();
-            pts.push((x, acc as f64 / total));
-        }
+        let pts = cdf_steps(h);
         chart.draw_series(LineSeries::new(pts, BLUE.stroke_width(2)))?;
         for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
             let x = h.value_at_quantile(q) as f64 / 1e6;
