@@ -164,26 +164,56 @@ fn vmotion_cdf<DB: DrawingBackend>(
     rec: &Recorder,
 ) -> DrawResult<DB> {
     let h = &rec.vmotion_us;
+    let caption = format!("vMotion duration CDF ({} migrations started)", h.len());
+    cdf_chart(
+        root,
+        h,
+        &caption,
+        "duration (s): pre-copy rounds and switch-over",
+        "fraction of migrations",
+    )
+}
+
+/// A step CDF of a histogram of microseconds, in seconds, with its p50 and p99 marked.
+fn cdf_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    h: &hdrhistogram::Histogram<u64>,
+    caption: &str,
+    x_desc: &str,
+    y_desc: &str,
+) -> DrawResult<DB> {
     let max_s = if h.is_empty() {
         1.0
     } else {
         (h.max() as f64 / 1e6).max(1e-3) * 1.05
     };
     let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!("vMotion duration CDF ({} migrations started)", h.len()),
-            ("sans-serif", 22),
-        )
+        .caption(caption, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(56)
         .build_cartesian_2d(0.0..max_s, 0.0..1.0)?;
     chart
         .configure_mesh()
-        .x_desc("duration (s): pre-copy rounds and switch-over")
-        .y_desc("fraction of migrations")
+        .x_desc(x_desc)
+        .y_desc(y_desc)
         .draw()?;
-    chart.draw_series(LineSeries::new(cdf_steps(h), BLUE.stroke_width(2)))?;
+    if !h.is_empty() {
+        chart.draw_series(LineSeries::new(cdf_steps(h), BLUE.stroke_width(2)))?;
+        for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
+            let x = h.value_at_quantile(q) as f64 / 1e6;
+            chart.draw_series(LineSeries::new(
+                vec![(x, 0.0), (x, 1.0)],
+                RED.mix(0.6).stroke_width(1),
+            ))?;
+            let y = if q < 0.9 { 0.15 } else { 0.05 };
+            chart.draw_series(std::iter::once(Text::new(
+                format!(" {label} {x:.2} s"),
+                (x, y),
+                ("sans-serif", 15),
+            )))?;
+        }
+    }
     Ok(())
 }
 
@@ -428,41 +458,12 @@ fn startup_cdf<DB: DrawingBackend>(
     rec: &Recorder,
 ) -> DrawResult<DB> {
     let h = &rec.startup_us;
-    let max_s = if h.is_empty() {
-        1.0
-    } else {
-        (h.max() as f64 / 1e6).max(1e-3) * 1.05
-    };
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!("Pod start-up latency CDF ({} pods)", h.len()),
-            ("sans-serif", 22),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(56)
-        .build_cartesian_2d(0.0..max_s, 0.0..1.0)?;
-    chart
-        .configure_mesh()
-        .x_desc("start-up latency (s): created to Running")
-        .y_desc("fraction of pods")
-        .draw()?;
-    if !h.is_empty() {
-        // A step function: the fraction jumps at each recorded latency.
-        let pts = cdf_steps(h);
-        chart.draw_series(LineSeries::new(pts, BLUE.stroke_width(2)))?;
-        for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
-            let x = h.value_at_quantile(q) as f64 / 1e6;
-            chart.draw_series(LineSeries::new(
-                vec![(x, 0.0), (x, 1.0)],
-                RED.mix(0.6).stroke_width(1),
-            ))?;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("{label} {x:.2}s"),
-                (x, q.min(0.93)),
-                ("sans-serif", 14),
-            )))?;
-        }
-    }
-    Ok(())
+    let caption = format!("Pod start-up latency CDF ({} pods)", h.len());
+    cdf_chart(
+        root,
+        h,
+        &caption,
+        "start-up latency (s): created to Running",
+        "fraction of pods",
+    )
 }
