@@ -97,6 +97,11 @@ pub struct Recorder {
     pub vmotion_bytes: u64,
     pub migrations_done: u64,
     pub migrations_aborted: u64,
+    /// Pods evicted by maintenance mode (also counted as departed).
+    pub pods_evicted: u64,
+    /// Hosts that reached maintenance mode, and the longest evacuation.
+    pub maintenance_entered: u64,
+    pub maintenance_evacuation_max_s: f64,
     pub drs_passes: u64,
     pub drs_recommendations: u64,
     /// One JSON object per DRS pass, for `drs.jsonl`.
@@ -147,6 +152,9 @@ impl Recorder {
             vmotion_bytes: 0,
             migrations_done: 0,
             migrations_aborted: 0,
+            pods_evicted: 0,
+            maintenance_entered: 0,
+            maintenance_evacuation_max_s: 0.0,
             drs_passes: 0,
             drs_recommendations: 0,
             drs_log: Vec::new(),
@@ -324,6 +332,16 @@ impl Observer for Recorder {
         self.migrations_aborted += 1;
     }
 
+    fn evicted(&mut self, _now: SimTime, _group: GroupId) {
+        self.pods_evicted += 1;
+    }
+
+    fn maintenance_entered(&mut self, _now: SimTime, _host: HostId, took: SimDuration) {
+        self.maintenance_entered += 1;
+        self.maintenance_evacuation_max_s =
+            self.maintenance_evacuation_max_s.max(took.as_secs_f64());
+    }
+
     fn image_pull(&mut self, _now: SimTime, _host: HostId, bytes: u64) {
         self.image_pulls += 1;
         self.image_pull_bytes += bytes;
@@ -380,10 +398,8 @@ impl Observer for Recorder {
             let ci = id.index();
             let mut s = ClusterSample::default();
             let (mut cap_cpu, mut cap_mem) = (0.0, 0.0);
+            // Every host state is powered on for now (standby comes with DPM).
             for h in world.cluster_hosts(id) {
-                if !h.view.accepting {
-                    continue;
-                }
                 s.hosts_on += 1;
                 cap_cpu += h.view.cpu_capacity_mhz as f64;
                 cap_mem += h.view.mem_capacity as f64;

@@ -112,6 +112,12 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
     m.insert("drs_recommendations".into(), json!(rec.drs_recommendations));
     m.insert("migrations".into(), json!(rec.migrations_done));
     m.insert("migrations_aborted".into(), json!(rec.migrations_aborted));
+    m.insert("pods_evicted".into(), json!(rec.pods_evicted));
+    m.insert("maintenance_entered".into(), json!(rec.maintenance_entered));
+    m.insert(
+        "maintenance_evacuation_max_s".into(),
+        r(rec.maintenance_evacuation_max_s),
+    );
     m.insert("vmotion_duration_p50_s".into(), r(vq(0.5)));
     m.insert("vmotion_duration_p99_s".into(), r(vq(0.99)));
     m.insert(

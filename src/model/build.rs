@@ -1,7 +1,7 @@
 //! The only place that turns a [`Scenario`] into a [`World`].
 
 use super::event::Event;
-use super::host::Host;
+use super::host::{Host, HostState};
 use super::ids::{ClusterId, GroupId, HostId};
 use super::image::ImageCache;
 use super::instance::Instances;
@@ -40,6 +40,8 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
                     images: ImageCache::default(),
                     instances: 0,
                     nic_bytes_per_s: g.nic_bytes_per_s,
+                    state: HostState::On,
+                    maintenance_since: SimTime::ZERO,
                 });
                 local += 1;
             }
@@ -60,6 +62,7 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
             retry_scheduled: false,
             pods: c.pods.clone(),
             drs: c.drs.clone(),
+            entering_maintenance: 0,
             slots: MigrationSlots::for_nics(
                 &hosts[first_host as usize..]
                     .iter()
@@ -85,7 +88,26 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         instances: Instances::default(),
         image_sizes: scenario.images.iter().map(|i| i.size).collect(),
         events_processed: 0,
+        evacuating: false,
     };
+    for m in &scenario.maintenance {
+        let host = HostId::from_index(m.host);
+        let at = SimTime::ZERO + m.at;
+        if at <= world.end {
+            world
+                .queue
+                .schedule_at(at, Event::EnterMaintenance { host });
+        }
+        if let Some(until) = m
+            .until
+            .map(|u| SimTime::ZERO + u)
+            .filter(|t| *t <= world.end)
+        {
+            world
+                .queue
+                .schedule_at(until, Event::ExitMaintenance { host });
+        }
+    }
     for (ci, c) in scenario.clusters.iter().enumerate() {
         if let Some(drs) = &c.drs {
             let first = SimTime::ZERO + drs.interval;

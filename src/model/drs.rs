@@ -137,7 +137,7 @@ impl World {
     /// Starts a vMotion of `vm` from `src` to `dst` that holds a slot. If the VM is gone,
     /// has moved, or the destination has no room any more, gives the slot back instead
     /// (which may start waiting migrations).
-    fn begin_migration<O: Observer>(
+    pub(super) fn begin_migration<O: Observer>(
         &mut self,
         now: SimTime,
         vm: InstanceId,
@@ -246,6 +246,10 @@ impl World {
         self.host_updated(now, src, obs);
         self.host_updated(now, dst, obs);
         self.release_slot(now, src, dst, obs);
+        let cluster = self.hosts[src].cluster;
+        if self.clusters[cluster].entering_maintenance > 0 {
+            self.retry_evacuations(now, cluster, obs);
+        }
     }
 
     /// A migrating VM ended: undo what the migration holds on both hosts and free its slot.

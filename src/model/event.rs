@@ -1,7 +1,7 @@
 //! Every event of the model, in one closed enum: a forgotten handler is a compile error.
 //! Each variant reads "sender -> receiver: effect".
 
-use super::ids::{ClusterId, GroupId};
+use super::ids::{ClusterId, GroupId, HostId};
 use super::instance::InstanceId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,4 +26,8 @@ pub enum Event {
     /// vMotion -> VM: the last pre-copy round and the switch-over are done; the VM runs
     /// on its destination and leaves its source.
     MigrationDone { vm: InstanceId },
+    /// Scenario -> host: enter maintenance mode (evacuate, then hold nothing).
+    EnterMaintenance { host: HostId },
+    /// Scenario -> host: leave maintenance mode and take work again.
+    ExitMaintenance { host: HostId },
 }

@@ -3,6 +3,7 @@
 
 use super::ids::ClusterId;
 use super::image::ImageCache;
+use crate::engine::SimTime;
 use crate::policy::HostView;
 use crate::scenario::PowerModel;
 
@@ -20,31 +21,36 @@ pub struct Host {
     pub instances: u32,
     /// Network bandwidth, bytes per second (vMotion's path).
     pub nic_bytes_per_s: f64,
+    pub state: HostState,
+    /// When the host last started entering maintenance mode.
+    pub maintenance_since: SimTime,
+}
+
+/// Where a host is in its life. Every state is powered on (standby comes with DPM).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostState {
+    /// Takes new work.
+    On,
+    /// Takes nothing new; its VMs are being moved away and its pods were evicted.
+    EnteringMaintenance,
+    /// Empty, and takes nothing until it leaves maintenance.
+    Maintenance,
 }
 
 impl Host {
     /// CPU utilisation in [0, 1]: demand over capacity, capped (demand above capacity is
     /// contention, not more work done).
     pub fn cpu_util(&self) -> f64 {
-        if !self.view.accepting {
-            return 0.0;
-        }
         (self.view.cpu_demand_mhz as f64 / self.view.cpu_capacity_mhz as f64).min(1.0)
     }
 
     pub fn mem_util(&self) -> f64 {
-        if !self.view.accepting {
-            return 0.0;
-        }
         (self.view.mem_demand as f64 / self.view.mem_capacity as f64).min(1.0)
     }
 
-    /// Power draw now: the model at the current utilisation; 0 W when off.
+    /// Power draw now: the model at the current utilisation (every state is powered on;
+    /// a host in maintenance idles).
     pub fn watts(&self) -> f64 {
-        if self.view.accepting {
-            self.power.watts(self.cpu_util())
-        } else {
-            0.0
-        }
+        self.power.watts(self.cpu_util())
     }
 }

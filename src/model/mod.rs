@@ -9,6 +9,7 @@ pub mod host;
 pub mod ids;
 pub mod image;
 pub mod instance;
+pub mod maintenance;
 pub mod pending;
 pub mod vmotion;
 pub mod workload;

@@ -43,6 +43,10 @@ pub trait Observer {
     fn migration_started(&mut self, _now: SimTime, _plan: &PrecopyPlan) {}
     /// A vMotion ended: the VM now runs on its destination.
     fn migration_done(&mut self, _now: SimTime) {}
+    /// A pod of `group` was evicted (its host entered maintenance).
+    fn evicted(&mut self, _now: SimTime, _group: GroupId) {}
+    /// Host `host` is empty and in maintenance, `took` after it started entering.
+    fn maintenance_entered(&mut self, _now: SimTime, _host: HostId, _took: SimDuration) {}
     /// A VM's lifetime ended during its vMotion; the migration was abandoned.
     fn migration_aborted(&mut self, _now: SimTime) {}
     /// An instance ended.
@@ -74,6 +78,8 @@ pub struct Cluster {
     pub pods: PodRuntimeSpec,
     /// DRS load balancing, if enabled.
     pub drs: Option<DrsSpec>,
+    /// Hosts entering maintenance mode (evacuations under way).
+    pub entering_maintenance: u32,
     /// vCenter's concurrent-vMotion slots, by host index within the cluster; a waiting
     /// migration is (VM, source, destination).
     pub slots: MigrationSlots<(InstanceId, HostId, HostId)>,
@@ -95,6 +101,8 @@ pub struct World {
     /// Image sizes in bytes, by image index.
     pub image_sizes: IdVec<ImageId, u64>,
     pub events_processed: u64,
+    /// Set while a maintenance evacuation runs (see `maintenance.rs`).
+    pub evacuating: bool,
 }
 
 impl World {
@@ -109,6 +117,8 @@ impl World {
             Event::DemandTick { group } => self.on_demand_tick(now, group, obs),
             Event::DrsPass { cluster } => self.on_drs_pass(now, cluster, obs),
             Event::MigrationDone { vm } => self.on_migration_done(now, vm, obs),
+            Event::EnterMaintenance { host } => self.on_enter_maintenance(now, host, obs),
+            Event::ExitMaintenance { host } => self.on_exit_maintenance(now, host, obs),
         }
     }
 
@@ -343,7 +353,7 @@ impl World {
         self.start_running(now, pod);
     }
 
-    fn on_departure<O: Observer>(&mut self, now: SimTime, id: InstanceId, obs: &mut O) {
+    pub(super) fn on_departure<O: Observer>(&mut self, now: SimTime, id: InstanceId, obs: &mut O) {
         let Some(inst) = self.instances.remove(id) else {
             return;
         };
@@ -356,10 +366,10 @@ impl World {
         h.instances -= 1;
         let ci = h.cluster;
         let c = &mut self.clusters[ci];
-        if inst.is_pod {
-            c.pods_running -= 1;
-        } else {
-            c.vms_running -= 1;
+        match (inst.is_pod, inst.state) {
+            (true, InstanceState::Starting) => c.pods_starting -= 1,
+            (true, _) => c.pods_running -= 1,
+            (false, _) => c.vms_running -= 1,
         }
         if !c.pending.is_empty() && !c.retry_scheduled {
             c.retry_scheduled = true;
@@ -371,6 +381,9 @@ impl World {
             self.abort_migration(now, host, &inst, obs);
         }
         obs.departed(now, self, inst.group);
+        if self.clusters[ci].entering_maintenance > 0 {
+            self.retry_evacuations(now, ci, obs);
+        }
     }
 
     /// Places waiting instances, oldest first, skipping request classes that still fit

@@ -139,6 +139,21 @@ pub struct RawScenario {
     /// VM groups and pod groups that arrive, run and leave.
     #[serde(default)]
     pub workloads: Vec<RawWorkload>,
+    /// Hosts put into maintenance mode at a time, and back at another.
+    #[serde(default)]
+    pub maintenance: Vec<RawMaintenance>,
+}
+
+/// `{ host: esx-3, at: 2h, until: 4h }`: the host is evacuated by vMotion from `at` (its
+/// pods are evicted), is in maintenance once empty, and takes work again at `until`
+/// (never, if left out).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    pub host: String,
+    pub at: Scalar,
+    #[serde(default)]
+    pub until: Option<Scalar>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

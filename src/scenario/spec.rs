@@ -14,6 +14,16 @@ pub struct Scenario {
     pub clusters: Vec<ClusterSpec>,
     pub images: Vec<ImageSpec>,
     pub workloads: Vec<WorkloadSpec>,
+    pub maintenance: Vec<MaintenanceSpec>,
+}
+
+/// A host's maintenance window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MaintenanceSpec {
+    /// Host index over the whole scenario (clusters' hosts in order, groups in order).
+    pub host: usize,
+    pub at: SimDuration,
+    pub until: Option<SimDuration>,
 }
 
 impl Scenario {

@@ -318,3 +318,36 @@ fn more_aggressive_thresholds_never_migrate_less_and_level_1_only_for_rules() {
     );
     assert!(counts[4] > 0);
 }
+
+#[test]
+fn a_host_in_maintenance_is_empty_and_nothing_is_lost() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/examples/maintenance.yaml");
+    let scenario =
+        pacsim::scenario::load_file(&path, &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut world = pacsim::model::build(&scenario, 0);
+    let mut rec = Recorder::new(&world);
+    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+    let m = summarize(&scenario, &world, &rec)["metrics"].clone();
+    assert_eq!(m["maintenance_entered"], 1);
+    // esx-0 is evacuated from 1 h; while it is in maintenance (until 3 h) its samples are 0.
+    let cols = rec.host_columns();
+    let evacuated_by = 3600.0 + m["maintenance_evacuation_max_s"].as_f64().unwrap();
+    for (row, s) in rec.samples.iter().enumerate() {
+        let t = s.time.as_secs_f64();
+        if t > evacuated_by && t < 3.0 * 3600.0 {
+            assert_eq!(
+                rec.host_cpu[row * cols],
+                0.0,
+                "esx-0 busy at {t} s while in maintenance"
+            );
+        }
+    }
+    // Every VM survives the evacuation; the evicted pods are gone and counted.
+    assert_eq!(m["vms_running_at_end"], 24);
+    assert_eq!(m["pods_evicted"], m["pods_departed"]);
+    assert_eq!(
+        m["pods_running_at_end"].as_u64().unwrap() + m["pods_evicted"].as_u64().unwrap(),
+        40
+    );
+}

@@ -4,7 +4,8 @@
 //!   filter-then-score definition picks.
 //! - No host is ever over its hard capacity (reservations within CPU and memory), in any
 //!   random cluster and workload mix.
-//!   DRS migrations included (a migrating VM holds its reservation on both hosts).
+//!   DRS migrations and maintenance windows included (a migrating VM holds its reservation
+//!   on both hosts; a host is in maintenance only when empty).
 //! - Nothing is lost: every instance that arrived was placed, rejected or is still
 //!   waiting; every placed one departed or is still there.
 
@@ -129,6 +130,15 @@ impl Observer for Checked {
     }
     fn host_changed(&mut self, now: SimTime, w: &World, host: HostId) {
         let v = &w.hosts[host].view;
+        let h = &w.hosts[host];
+        if h.state == pacsim::model::host::HostState::Maintenance
+            && (h.instances > 0 || v.cpu_reserved_mhz > 0 || v.mem_reserved > 0)
+        {
+            self.violations.push(format!(
+                "{}: host {} in maintenance but not empty",
+                now, h.name
+            ));
+        }
         if v.cpu_reserved_mhz > v.cpu_capacity_mhz || v.mem_reserved > v.mem_capacity {
             self.violations.push(format!(
                 "{}: host {} over capacity: {:?}",
@@ -159,6 +169,12 @@ impl Observer for Checked {
     fn migration_aborted(&mut self, now: SimTime) {
         self.rec.migration_aborted(now)
     }
+    fn evicted(&mut self, now: SimTime, g: GroupId) {
+        self.rec.evicted(now, g)
+    }
+    fn maintenance_entered(&mut self, now: SimTime, h: HostId, took: pacsim::engine::SimDuration) {
+        self.rec.maintenance_entered(now, h, took)
+    }
     fn finish(&mut self, end: SimTime, w: &World) {
         self.rec.finish(end, w)
     }
@@ -178,6 +194,7 @@ fn scenario_yaml(
     vm_res_mhz: u32,
     drs_level: u32,
     vm_batch: u32,
+    maintenance_at_min: u32,
     seed: u64,
 ) -> String {
     let cpu_choices: Vec<String> = pod_cpu.iter().map(|c| format!("{c}00m")).collect();
@@ -216,7 +233,12 @@ workloads:
     size: {{ vcpus: 2, memory: 16GiB, reservation: {{ memory: 4GiB }} }}
     demand: {{ bursts: {{ base: 0.2, peak: 1.0, on: 20m, off: 20m }}, every: 10m }}
     dirty_rate: 400MB/s
-"#,
+{maintenance}"#,
+        maintenance = if maintenance_at_min == 0 {
+            String::new()
+        } else {
+            format!("maintenance:\n  - {{ host: big-0, at: {maintenance_at_min}m, until: {}m }}\n  - {{ host: small-1, at: {maintenance_at_min}m }}\n", maintenance_at_min + 90)
+        },
         drs = if drs_level == 0 {
             String::new()
         } else {
@@ -244,10 +266,11 @@ proptest! {
         vm_res_mhz in 0u32..4000,
         drs_level in 0u32..6,
         vm_batch in 1u32..40,
+        maintenance_at_min in 0u32..300,
         seed in 0u64..1000,
     ) {
         // drs_level 0: no DRS; 1..=5: DRS at that migration threshold.
-        let yaml = scenario_yaml(hosts, cores, mem_gib, policy, pod_rate, &pod_cpu, pod_wait, vm_rate.max(1), vm_vcpus, vm_res_mhz, drs_level, vm_batch, seed);
+        let yaml = scenario_yaml(hosts, cores, mem_gib, policy, pod_rate, &pod_cpu, pod_wait, vm_rate.max(1), vm_vcpus, vm_res_mhz, drs_level, vm_batch, maintenance_at_min, seed);
         let scenario = load_str("prop.yaml", &yaml, &[]).map_err(|e| TestCaseError::fail(e.render()))?;
         let mut world = pacsim::model::build(&scenario, 0);
         let mut obs = Checked { rec: Recorder::new(&world), violations: Vec::new() };

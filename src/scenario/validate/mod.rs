@@ -407,6 +407,7 @@ pub fn validate(
         );
     }
 
+    let maintenance = maintenance_windows(&mut v, &raw.maintenance, &clusters);
     if !v.diags.is_empty() {
         return Err(v.diags);
     }
@@ -418,6 +419,7 @@ pub fn validate(
         clusters,
         images,
         workloads,
+        maintenance,
     })
 }
 
@@ -443,4 +445,66 @@ fn sampled<T>(
                 .map(Sampled::Choice)
         }
     }
+}
+
+/// Maintenance windows: the host exists, `at < until`, and one host's windows do not
+/// overlap.
+fn maintenance_windows(
+    v: &mut V,
+    raw: &[RawMaintenance],
+    clusters: &[ClusterSpec],
+) -> Vec<MaintenanceSpec> {
+    let names: Vec<String> = clusters
+        .iter()
+        .flat_map(|c| c.host_groups.iter())
+        .flat_map(|g| (0..g.count).map(move |n| format!("{}-{n}", g.name)))
+        .collect();
+    let mut out: Vec<MaintenanceSpec> = Vec::new();
+    for (i, m) in raw.iter().enumerate() {
+        let mp = format!("maintenance[{i}]");
+        let host = names.iter().position(|n| *n == m.host);
+        if host.is_none() {
+            let hint =
+                match super::diagnostic::did_you_mean(&m.host, names.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "hosts are named `<host group>-<n>`, from 0".to_string(),
+                };
+            v.err(
+                &format!("{mp}.host"),
+                format!("no host is named `{}`", m.host),
+                hint,
+            );
+        }
+        let at = v.duration(&format!("{mp}.at"), &m.at, true);
+        let until = match &m.until {
+            Some(u) => v.duration(&format!("{mp}.until"), u, false).map(Some),
+            None => Some(None),
+        };
+        let (Some(host), Some(at), Some(until)) = (host, at, until) else {
+            continue;
+        };
+        if until.is_some_and(|u| u <= at) {
+            v.err(
+                &format!("{mp}.until"),
+                "the window ends before it starts",
+                "`until` must be later than `at`",
+            );
+            continue;
+        }
+        let end = |s: &MaintenanceSpec| s.until.unwrap_or(SimDuration(u64::MAX));
+        let this = MaintenanceSpec { host, at, until };
+        if let Some(j) = out
+            .iter()
+            .position(|o| o.host == host && o.at < end(&this) && this.at < end(o))
+        {
+            v.err(
+                &mp,
+                format!("this window overlaps another of `{}`", m.host),
+                format!("see the window that starts at {}s", out[j].at.as_secs_f64()),
+            );
+            continue;
+        }
+        out.push(this);
+    }
+    out
 }

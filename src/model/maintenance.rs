@@ -1,0 +1,151 @@
+//! Maintenance mode: a host stops taking work, its VMs leave by vMotion (mandatory moves,
+//! outside DRS's threshold), its native pods are evicted (as a Kubernetes node drain
+//! does), and once it holds nothing it is in maintenance until its window ends.
+//!
+//! A VM that fits on no other host stays, and is tried again whenever a migration ends
+//! or an instance leaves the cluster; the host is marked in maintenance only when empty.
+
+use super::event::Event;
+use super::host::HostState;
+use super::ids::HostId;
+use super::world::{Observer, World};
+use crate::engine::SimTime;
+use crate::policy::{ClusterView, Placement};
+
+impl World {
+    pub(super) fn on_enter_maintenance<O: Observer>(
+        &mut self,
+        now: SimTime,
+        host: HostId,
+        obs: &mut O,
+    ) {
+        if self.hosts[host].state != HostState::On {
+            return;
+        }
+        let h = &mut self.hosts[host];
+        h.state = HostState::EnteringMaintenance;
+        h.maintenance_since = now;
+        h.view.accepting = false;
+        let cluster = h.cluster;
+        self.clusters[cluster].entering_maintenance += 1;
+        self.host_updated(now, host, obs);
+        self.evacuate(now, host, obs);
+        self.check_maintenance(now, host, obs);
+    }
+
+    pub(super) fn on_exit_maintenance<O: Observer>(
+        &mut self,
+        now: SimTime,
+        host: HostId,
+        obs: &mut O,
+    ) {
+        if self.hosts[host].state == HostState::On {
+            return;
+        }
+        let h = &mut self.hosts[host];
+        let cluster = h.cluster;
+        if h.state == HostState::EnteringMaintenance {
+            self.clusters[cluster].entering_maintenance -= 1;
+        }
+        let h = &mut self.hosts[host];
+        h.state = HostState::On;
+        h.view.accepting = true;
+        self.host_updated(now, host, obs);
+        let c = &mut self.clusters[cluster];
+        if !c.pending.is_empty() && !c.retry_scheduled {
+            c.retry_scheduled = true;
+            self.queue.schedule_at(now, Event::RetryPending { cluster });
+        }
+    }
+
+    /// Evicts the host's pods and starts a vMotion for each VM that fits elsewhere.
+    /// Not re-entered: an eviction is a departure, which would otherwise retry the
+    /// evacuation from inside itself.
+    pub(super) fn evacuate<O: Observer>(&mut self, now: SimTime, host: HostId, obs: &mut O) {
+        if self.evacuating {
+            return;
+        }
+        self.evacuating = true;
+        let on_host: Vec<_> = self
+            .instances
+            .iter_with_ids()
+            .filter(|(_, i)| i.host == host && i.migrating_to == HostId::NONE)
+            .map(|(id, i)| (id, i.is_pod, i.request, i.group))
+            .collect();
+        let cluster = self.hosts[host].cluster;
+        for (id, is_pod, request, group) in on_host {
+            if self
+                .instances
+                .get(id)
+                .is_none_or(|i| i.host != host || i.migrating_to != HostId::NONE)
+            {
+                continue; // gone or moving since the list was made
+            }
+            if is_pod {
+                obs.evicted(now, group);
+                self.on_departure(now, id, obs);
+                continue;
+            }
+            let c = &self.clusters[cluster];
+            let decision = c.policy.place(
+                &ClusterView {
+                    hosts: &c.views,
+                    index: &c.index,
+                },
+                &request,
+            );
+            if let Placement::Host(local) = decision {
+                let dst = HostId(c.first_host.0 + local as u32);
+                let src_local = self.hosts[host].local as usize;
+                if self.clusters[cluster]
+                    .slots
+                    .try_start((id, host, dst), src_local, local)
+                {
+                    self.begin_migration(now, id, host, dst, obs);
+                }
+            }
+        }
+        self.evacuating = false;
+    }
+
+    /// Marks a host that is entering maintenance as in maintenance once nothing is on it
+    /// or on its way to it.
+    pub(super) fn check_maintenance<O: Observer>(
+        &mut self,
+        now: SimTime,
+        host: HostId,
+        obs: &mut O,
+    ) {
+        let h = &self.hosts[host];
+        if h.state == HostState::EnteringMaintenance
+            && h.instances == 0
+            && h.view.cpu_reserved_mhz == 0
+            && h.view.mem_reserved == 0
+        {
+            let (since, cluster) = (h.maintenance_since, h.cluster);
+            self.hosts[host].state = HostState::Maintenance;
+            self.clusters[cluster].entering_maintenance -= 1;
+            obs.maintenance_entered(now, host, now - since);
+            self.host_updated(now, host, obs);
+        }
+    }
+
+    /// After capacity moved in a cluster: retry the evacuations still under way.
+    pub(super) fn retry_evacuations<O: Observer>(
+        &mut self,
+        now: SimTime,
+        cluster: super::ids::ClusterId,
+        obs: &mut O,
+    ) {
+        let c = &self.clusters[cluster];
+        let first = c.first_host.0;
+        let entering: Vec<HostId> = (first..first + c.host_count)
+            .map(HostId)
+            .filter(|h| self.hosts[*h].state == HostState::EnteringMaintenance)
+            .collect();
+        for host in entering {
+            self.evacuate(now, host, obs);
+            self.check_maintenance(now, host, obs);
+        }
+    }
+}
