@@ -152,21 +152,32 @@ impl FitTree {
         self.nodes[1].may_fit(r)
     }
 
-    /// The lowest-numbered host that fits.
-    pub fn first_fit(&self, hosts: &[HostView], r: &Request) -> Option<usize> {
-        self.descend(1, hosts, r)
+    /// The lowest-numbered host that fits and that `allowed` accepts.
+    pub fn first_fit(
+        &self,
+        hosts: &[HostView],
+        r: &Request,
+        allowed: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
+        self.descend(1, hosts, r, allowed)
     }
 
-    fn descend(&self, node: usize, hosts: &[HostView], r: &Request) -> Option<usize> {
+    fn descend(
+        &self,
+        node: usize,
+        hosts: &[HostView],
+        r: &Request,
+        allowed: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
         if !self.nodes[node].may_fit(r) {
             return None;
         }
         if node >= self.size {
             let host = node - self.size;
-            return (host < hosts.len() && r.fits(&hosts[host])).then_some(host);
+            return (host < hosts.len() && r.fits(&hosts[host]) && allowed(host)).then_some(host);
         }
-        self.descend(2 * node, hosts, r)
-            .or_else(|| self.descend(2 * node + 1, hosts, r))
+        self.descend(2 * node, hosts, r, allowed)
+            .or_else(|| self.descend(2 * node + 1, hosts, r, allowed))
     }
 
     /// The reason nothing fits, from the cluster-wide maxima.
@@ -356,6 +367,7 @@ impl HostIndex {
         hosts: &[HostView],
         r: &Request,
         from: Option<RankKey>,
+        allowed: &dyn Fn(usize) -> bool,
     ) -> Option<usize> {
         match self.order {
             RankOrder::Unranked => None,
@@ -365,7 +377,8 @@ impl HostIndex {
                     den: 1,
                     host: 0,
                 });
-                self.ranked_from(from).find(|&h| r.fits(&hosts[h]))
+                self.ranked_from(from)
+                    .find(|&h| r.fits(&hosts[h]) && allowed(h))
             }
             RankOrder::Tournament => {
                 let top = self.winners[1];
@@ -373,11 +386,11 @@ impl HostIndex {
                     return None;
                 }
                 // Nearly always, the best-ranked host fits: no descent at all.
-                if r.fits(&hosts[top.host as usize]) {
+                if r.fits(&hosts[top.host as usize]) && allowed(top.host as usize) {
                     return Some(top.host as usize);
                 }
                 let mut best = NO_KEY;
-                self.search(1, hosts, r, &mut best);
+                self.search(1, hosts, r, allowed, &mut best);
                 (best.host != NO_KEY.host).then_some(best.host as usize)
             }
         }
@@ -385,7 +398,14 @@ impl HostIndex {
 
     /// Branch and bound over the tournament tree below `node`: `best` is the best fitting
     /// host found so far.
-    fn search(&self, node: usize, hosts: &[HostView], r: &Request, best: &mut RankKey) {
+    fn search(
+        &self,
+        node: usize,
+        hosts: &[HostView],
+        r: &Request,
+        allowed: &dyn Fn(usize) -> bool,
+        best: &mut RankKey,
+    ) {
         let w = self.winners[node];
         if w.host == NO_KEY.host || !self.fit.nodes[node].may_fit(r) {
             return;
@@ -394,7 +414,7 @@ impl HostIndex {
             return; // nothing below beats the host found
         }
         if node >= self.fit.size {
-            if r.fits(&hosts[w.host as usize]) {
+            if r.fits(&hosts[w.host as usize]) && allowed(w.host as usize) {
                 *best = w;
             }
             return;
@@ -405,8 +425,8 @@ impl HostIndex {
         } else {
             2 * node + 1
         };
-        self.search(first, hosts, r, best);
-        self.search(first ^ 1, hosts, r, best);
+        self.search(first, hosts, r, allowed, best);
+        self.search(first ^ 1, hosts, r, allowed, best);
     }
 }
 
@@ -441,7 +461,7 @@ mod tests {
             memory: 50,
             vcpus: 0,
         };
-        assert_eq!(t.first_fit(&hosts, &r), Some(2));
+        assert_eq!(t.first_fit(&hosts, &r, &|_| true), Some(2));
     }
 
     #[test]
@@ -456,7 +476,7 @@ mod tests {
         assert_eq!(t.shortage(&mk(3500, 1)), Shortage::Cpu);
         assert_eq!(t.shortage(&mk(100, 200)), Shortage::Memory);
         assert_eq!(t.shortage(&mk(2000, 50)), Shortage::NotOnOneHost);
-        assert_eq!(t.first_fit(&hosts, &mk(2000, 50)), None);
+        assert_eq!(t.first_fit(&hosts, &mk(2000, 50), &|_| true), None);
     }
 
     #[test]
@@ -512,9 +532,13 @@ mod tests {
                 .filter(|(_, h)| r.fits(h))
                 .min_by_key(|(i, h)| rank(h, *i as u32))
                 .map(|(i, _)| i);
-            assert_eq!(tour.best_ranked_fit(&hosts, &r, None), want, "step {step}");
             assert_eq!(
-                sorted.best_ranked_fit(&hosts, &r, None),
+                tour.best_ranked_fit(&hosts, &r, None, &|_| true),
+                want,
+                "step {step}"
+            );
+            assert_eq!(
+                sorted.best_ranked_fit(&hosts, &r, None, &|_| true),
                 want,
                 "step {step}"
             );

@@ -31,15 +31,18 @@ pub enum RejectReason {
     InsufficientCores,
     /// CPU and memory are free, but not on the same host.
     Fragmented,
+    /// Some host has room, but none that the instance's rules allow.
+    Rules,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 5] = [
+    pub const ALL: [RejectReason; 6] = [
         RejectReason::NoHostAccepting,
         RejectReason::InsufficientCpu,
         RejectReason::InsufficientMemory,
         RejectReason::InsufficientCores,
         RejectReason::Fragmented,
+        RejectReason::Rules,
     ];
 
     pub fn key(self) -> &'static str {
@@ -49,6 +52,7 @@ impl RejectReason {
             RejectReason::InsufficientMemory => "insufficient_memory",
             RejectReason::InsufficientCores => "insufficient_cores",
             RejectReason::Fragmented => "fragmented",
+            RejectReason::Rules => "rules",
         }
     }
 }
@@ -150,13 +154,25 @@ impl PlacementPolicy {
 
     /// Chooses a host through the index.
     pub fn place(&self, view: &ClusterView, req: &Request) -> Placement {
+        self.place_where(view, req, &|_| true)
+    }
+
+    /// Like [`place`](Self::place), among the hosts that `allowed` accepts (the filters of
+    /// affinity rules). When the resources exist but no allowed host has them, the reason
+    /// is [`RejectReason::Rules`].
+    pub fn place_where(
+        &self,
+        view: &ClusterView,
+        req: &Request,
+        allowed: &dyn Fn(usize) -> bool,
+    ) -> Placement {
         let index = view.index;
         if !index.fit.may_fit(req) {
             return Placement::NoFit(index.fit.shortage(req).into());
         }
         let found = match self.kind {
-            PolicyKind::FirstFit => index.fit.first_fit(view.hosts, req),
-            PolicyKind::LeastLoaded => index.best_ranked_fit(view.hosts, req, None),
+            PolicyKind::FirstFit => index.fit.first_fit(view.hosts, req, allowed),
+            PolicyKind::LeastLoaded => index.best_ranked_fit(view.hosts, req, None, allowed),
             PolicyKind::BestFit => {
                 // Hosts with less free capacity than the request can be skipped at once.
                 let need = match self.by {
@@ -173,22 +189,40 @@ impl PlacementPolicy {
                     den: 1,
                     host: 0,
                 };
-                index.best_ranked_fit(view.hosts, req, Some(from))
+                index.best_ranked_fit(view.hosts, req, Some(from), allowed)
             }
         };
         match found {
             Some(h) => Placement::Host(h),
-            None => Placement::NoFit(index.fit.shortage(req).into()),
+            None => {
+                let shortage: RejectReason = index.fit.shortage(req).into();
+                let anywhere = (0..view.hosts.len()).any(|h| req.fits(&view.hosts[h]));
+                if shortage == RejectReason::Fragmented && anywhere {
+                    Placement::NoFit(RejectReason::Rules)
+                } else {
+                    Placement::NoFit(shortage)
+                }
+            }
         }
     }
 
     /// The reference definition: filter every host, take the lowest score.
     pub fn place_by_scan(&self, hosts: &[HostView], req: &Request) -> Option<usize> {
+        self.place_by_scan_where(hosts, req, &|_| true)
+    }
+
+    /// The reference definition with an extra filter.
+    pub fn place_by_scan_where(
+        &self,
+        hosts: &[HostView],
+        req: &Request,
+        allowed: &dyn Fn(usize) -> bool,
+    ) -> Option<usize> {
         let rank = self.rank_fn();
         hosts
             .iter()
             .enumerate()
-            .filter(|(_, h)| req.fits(h))
+            .filter(|(i, h)| req.fits(h) && allowed(*i))
             .min_by(
                 |(i, a), (j, b)| match (rank(a, *i as u32), rank(b, *j as u32)) {
                     (Some(x), Some(y)) => x.cmp(&y),

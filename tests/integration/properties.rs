@@ -81,6 +81,8 @@ proptest! {
         updates in prop::collection::vec((0usize..40, host_view()), 0..10),
         req in request(),
         policy in policy(),
+        filter in any::<bool>(),
+        mask in prop::collection::vec(any::<bool>(), 1..40),
     ) {
         // Build the index from an older state, then update it, as the model does.
         let mut hosts = hosts;
@@ -90,8 +92,10 @@ proptest! {
             hosts[i] = h;
             index.update(i, &hosts[i]);
         }
-        let got = policy.place(&ClusterView { hosts: &hosts, index: &index }, &req);
-        let want = policy.place_by_scan(&hosts, &req);
+        // Rules filter hosts out: half the time, a random set of hosts is forbidden.
+        let allowed = |h: usize| !filter || mask[h % mask.len()];
+        let got = policy.place_where(&ClusterView { hosts: &hosts, index: &index }, &req, &allowed);
+        let want = policy.place_by_scan_where(&hosts, &req, &allowed);
         match (got, want) {
             (pacsim::policy::Placement::Host(a), Some(b)) => prop_assert_eq!(a, b),
             (pacsim::policy::Placement::NoFit(_), None) => {}
