@@ -99,6 +99,8 @@ pub struct Recorder {
     pub migrations_aborted: u64,
     /// Pods evicted by maintenance mode (also counted as departed).
     pub pods_evicted: u64,
+    /// VMs placed against their `should` host rule because nothing else fitted.
+    pub rule_should_broken: u64,
     /// Hosts that reached maintenance mode, and the longest evacuation.
     pub maintenance_entered: u64,
     pub maintenance_evacuation_max_s: f64,
@@ -153,6 +155,7 @@ impl Recorder {
             migrations_done: 0,
             migrations_aborted: 0,
             pods_evicted: 0,
+            rule_should_broken: 0,
             maintenance_entered: 0,
             maintenance_evacuation_max_s: 0.0,
             drs_passes: 0,
@@ -330,6 +333,10 @@ impl Observer for Recorder {
 
     fn migration_aborted(&mut self, _now: SimTime) {
         self.migrations_aborted += 1;
+    }
+
+    fn rule_broken(&mut self, _now: SimTime, _group: GroupId) {
+        self.rule_should_broken += 1;
     }
 
     fn evicted(&mut self, _now: SimTime, _group: GroupId) {

@@ -113,6 +113,7 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
     m.insert("migrations".into(), json!(rec.migrations_done));
     m.insert("migrations_aborted".into(), json!(rec.migrations_aborted));
     m.insert("pods_evicted".into(), json!(rec.pods_evicted));
+    m.insert("rule_should_broken".into(), json!(rec.rule_should_broken));
     m.insert("maintenance_entered".into(), json!(rec.maintenance_entered));
     m.insert(
         "maintenance_evacuation_max_s".into(),

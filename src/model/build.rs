@@ -90,6 +90,17 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         events_processed: 0,
         evacuating: false,
     };
+    for g in world.groups.values_mut() {
+        let hosts = world.clusters[ClusterId::from_index(g.spec.cluster)].host_count as usize;
+        if g.spec.rules.vms.is_some() {
+            g.on_host = vec![0; hosts];
+        }
+        if let Some((list, must)) = &g.spec.rules.hosts {
+            let mut mask = vec![false; hosts];
+            list.iter().for_each(|&h| mask[h] = true);
+            g.host_mask = Some((mask, *must));
+        }
+    }
     for m in &scenario.maintenance {
         let host = HostId::from_index(m.host);
         let at = SimTime::ZERO + m.at;

@@ -23,6 +23,7 @@ use super::world::{Observer, World};
 use crate::engine::{Id, SimTime};
 use crate::policy::balance::{balance, BalanceHost, BalanceParams, BalanceView, BalanceVm};
 use crate::policy::Request;
+use crate::scenario::VmRule;
 
 impl World {
     /// One DRS pass over `cluster`, then the next one is scheduled.
@@ -91,7 +92,9 @@ impl World {
                     mem_size: inst.size_mem,
                     movable: !inst.is_pod
                         && inst.state == InstanceState::Running
-                        && inst.migrating_to == HostId::NONE,
+                        && inst.migrating_to == HostId::NONE
+                        // VMs kept together move only as a group, which DRS does not do.
+                        && self.groups[inst.group].spec.rules.vms != Some(VmRule::Together),
                 });
                 ids.push(*id);
             }
@@ -121,6 +124,11 @@ impl World {
                 HostId((first + r.from) as u32),
                 HostId((first + r.to) as u32),
             );
+            // DRS never breaks a rule, `should` rules included: such moves are dropped.
+            let group = self.instances.get(vm).expect("listed").group;
+            if !self.groups[group].allows(r.to, true, Some(r.from)) {
+                continue;
+            }
             if self.clusters[cluster]
                 .slots
                 .try_start((vm, src, dst), r.from, r.to)
@@ -149,9 +157,21 @@ impl World {
         let Some(inst) = self.instances.get(vm) else {
             return self.release_slot(now, src, dst, obs);
         };
-        if inst.host != src || inst.migrating_to != HostId::NONE || !inst.request.fits(&dst_view) {
+        let (ls, ld) = (
+            self.hosts[src].local as usize,
+            self.hosts[dst].local as usize,
+        );
+        if inst.host != src
+            || inst.migrating_to != HostId::NONE
+            || !inst.request.fits(&dst_view)
+            || !self.groups[inst.group].allows(ld, false, Some(ls))
+        {
             return self.release_slot(now, src, dst, obs);
         }
+        // The VM counts on its destination from now on, so rules see it coming.
+        let group = inst.group;
+        self.groups[group].count(ld, 1);
+        let inst = self.instances.get(vm).expect("checked");
         let cpu_reserve = inst.request.cpu_mhz_on(&dst_view);
         let overhead =
             (inst.cpu_demand_mhz as f64 * PrecopyParams::default().cpu_overhead).round() as u64;
@@ -242,6 +262,11 @@ impl World {
         inst.cpu_demand_mhz = new_demand;
         inst.migrating_to = HostId::NONE;
         inst.migration_overhead_mhz = 0;
+        let (group, src_local) = (
+            self.instances.get(vm).expect("live").group,
+            self.hosts[src].local as usize,
+        );
+        self.groups[group].count(src_local, -1);
         obs.migration_done(now);
         self.host_updated(now, src, obs);
         self.host_updated(now, dst, obs);
@@ -270,6 +295,7 @@ impl World {
             d.cpu_demand_mhz -= inst.migration_overhead_mhz;
             self.hosts[src].view.cpu_demand_mhz -= inst.migration_overhead_mhz;
         }
+        self.groups[inst.group].count(self.hosts[dst].local as usize, -1);
         obs.migration_aborted(now);
         self.host_updated(now, dst, obs);
         self.release_slot(now, src, dst, obs);

@@ -10,7 +10,7 @@ use super::host::HostState;
 use super::ids::HostId;
 use super::world::{Observer, World};
 use crate::engine::SimTime;
-use crate::policy::{ClusterView, Placement};
+use crate::policy::Placement;
 
 impl World {
     pub(super) fn on_enter_maintenance<O: Observer>(
@@ -86,17 +86,10 @@ impl World {
                 self.on_departure(now, id, obs);
                 continue;
             }
-            let c = &self.clusters[cluster];
-            let decision = c.policy.place(
-                &ClusterView {
-                    hosts: &c.views,
-                    index: &c.index,
-                },
-                &request,
-            );
+            let src_local = self.hosts[host].local as usize;
+            let (decision, _) = self.place_by_rules(group, &request, Some(src_local));
             if let Placement::Host(local) = decision {
-                let dst = HostId(c.first_host.0 + local as u32);
-                let src_local = self.hosts[host].local as usize;
+                let dst = HostId(self.clusters[cluster].first_host.0 + local as u32);
                 if self.clusters[cluster]
                     .slots
                     .try_start((id, host, dst), src_local, local)

@@ -2,7 +2,7 @@
 //! process.
 
 use crate::engine::{RngStream, SimDuration, SimTime, StreamFactory};
-use crate::scenario::{Arrival, WorkloadSpec};
+use crate::scenario::{Arrival, VmRule, WorkloadSpec};
 
 pub struct Group {
     pub spec: WorkloadSpec,
@@ -16,9 +16,48 @@ pub struct Group {
     pub demand_rng: RngStream,
     /// Instances created so far.
     pub created: u64,
+    /// For VM-VM rules: how many of the group's VMs are on (or migrating to) each host of
+    /// its cluster, by host index within the cluster.
+    pub on_host: Vec<u32>,
+    /// For a VM-host rule: which hosts of the cluster are in the rule's host group.
+    pub host_mask: Option<(Vec<bool>, bool)>,
 }
 
 impl Group {
+    /// Whether the group's rules let one of its VMs go to host `local` of its cluster.
+    /// `with_should` applies a `should` host rule too; `leaving` is a host the VM is
+    /// leaving (its presence there does not count for `together`).
+    pub fn allows(&self, local: usize, with_should: bool, leaving: Option<usize>) -> bool {
+        if let Some((mask, must)) = &self.host_mask {
+            if (*must || with_should) && !mask[local] {
+                return false;
+            }
+        }
+        match self.spec.rules.vms {
+            None => true,
+            Some(VmRule::Separate) => self.on_host[local] == 0,
+            Some(VmRule::Together) => {
+                // Where the other VMs are (not counting the host this one leaves): if
+                // anywhere, only there.
+                let count = |h: usize| {
+                    if Some(h) == leaving {
+                        0
+                    } else {
+                        self.on_host[h]
+                    }
+                };
+                count(local) > 0 || !(0..self.on_host.len()).any(|h| count(h) > 0)
+            }
+        }
+    }
+
+    /// A VM of the group arrives on (+1) or leaves (-1) host `local`.
+    pub fn count(&mut self, local: usize, delta: i32) {
+        if self.spec.rules.vms.is_some() {
+            self.on_host[local] = (self.on_host[local] as i32 + delta) as u32;
+        }
+    }
+
     pub fn new(spec: WorkloadSpec, streams: &StreamFactory) -> Self {
         let n = &spec.name;
         Group {
@@ -26,6 +65,8 @@ impl Group {
             lifetime_rng: streams.stream(&format!("workload/{n}/lifetime")),
             size_rng: streams.stream(&format!("workload/{n}/size")),
             demand_rng: streams.stream(&format!("workload/{n}/demand")),
+            on_host: Vec::new(),
+            host_mask: None,
             spec,
             created: 0,
         }

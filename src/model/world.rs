@@ -47,6 +47,8 @@ pub trait Observer {
     fn evicted(&mut self, _now: SimTime, _group: GroupId) {}
     /// Host `host` is empty and in maintenance, `took` after it started entering.
     fn maintenance_entered(&mut self, _now: SimTime, _host: HostId, _took: SimDuration) {}
+    /// A VM of `group` was placed against its `should` host rule: nothing else fitted.
+    fn rule_broken(&mut self, _now: SimTime, _group: GroupId) {}
     /// A VM's lifetime ended during its vMotion; the migration was abandoned.
     fn migration_aborted(&mut self, _now: SimTime) {}
     /// An instance ended.
@@ -220,13 +222,10 @@ impl World {
         let ci = ClusterId::from_index(spec.cluster);
         let on_no_fit = spec.on_no_fit;
         let cluster = &self.clusters[ci];
-        let decision = cluster.policy.place(
-            &ClusterView {
-                hosts: &cluster.views,
-                index: &cluster.index,
-            },
-            &request,
-        );
+        let (decision, broke_should) = self.place_by_rules(group, &request, None);
+        if broke_should && matches!(decision, Placement::Host(_)) {
+            obs.rule_broken(now, group);
+        }
         match decision {
             Placement::Host(local) => {
                 let host = HostId(cluster.first_host.0 + local as u32);
@@ -286,6 +285,8 @@ impl World {
             h.view.mem_demand += mem_d;
             h.instances += 1;
         }
+        let local = self.hosts[host].local as usize;
+        self.groups[group].count(local, 1);
         obs.placed(now, self, group, host);
         if is_pod {
             self.instances.get_mut(id).expect("live").state = InstanceState::Starting;
@@ -365,6 +366,8 @@ impl World {
         h.view.mem_demand -= inst.mem_demand;
         h.instances -= 1;
         let ci = h.cluster;
+        let local = h.local as usize;
+        self.groups[inst.group].count(local, -1);
         let c = &mut self.clusters[ci];
         match (inst.is_pod, inst.state) {
             (true, InstanceState::Starting) => c.pods_starting -= 1,
@@ -441,6 +444,40 @@ impl World {
         }
         if next <= self.end {
             self.queue.schedule_at(next, Event::DemandTick { group });
+        }
+    }
+
+    /// Asks the cluster's policy for a host that the group's rules allow (`leaving`: a
+    /// host the VM is leaving). A `should` host rule is dropped when nothing else fits;
+    /// the second value says so.
+    pub(super) fn place_by_rules(
+        &self,
+        group: GroupId,
+        request: &Request,
+        leaving: Option<usize>,
+    ) -> (Placement, bool) {
+        let g = &self.groups[group];
+        let c = &self.clusters[ClusterId::from_index(g.spec.cluster)];
+        let view = ClusterView {
+            hosts: &c.views,
+            index: &c.index,
+        };
+        let unconstrained = g.spec.rules == crate::scenario::Rules::default();
+        if unconstrained {
+            return (c.policy.place(&view, request), false);
+        }
+        let strict = c.policy.place_where(&view, request, &|h| {
+            Some(h) != leaving && g.allows(h, true, leaving)
+        });
+        match (&strict, &g.host_mask) {
+            (Placement::NoFit(_), Some((_, false))) => {
+                let relaxed = c.policy.place_where(&view, request, &|h| {
+                    Some(h) != leaving && g.allows(h, false, leaving)
+                });
+                let broke = matches!(relaxed, Placement::Host(_));
+                (relaxed, broke)
+            }
+            _ => (strict, false),
         }
     }
 

@@ -295,6 +295,24 @@ pub struct RawWorkload {
     /// Memory a running VM dirties per second, which vMotion must copy again (vm-group).
     #[serde(default)]
     pub dirty_rate: Option<Scalar>,
+    /// DRS rules of the group's VMs (vm-group).
+    #[serde(default)]
+    pub rules: Option<RawRules>,
+}
+
+/// `{ vms: separate }` (VM-VM anti-affinity: the group's VMs on distinct hosts),
+/// `{ vms: together }` (VM-VM affinity: all on one host), and/or
+/// `{ hosts: [esx-0, esx-1], host_rule: must }` (VM-host affinity; `should` may be broken
+/// when nothing else fits, and is then counted).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRules {
+    #[serde(default)]
+    pub vms: Option<String>,
+    #[serde(default)]
+    pub hosts: Option<Vec<String>>,
+    #[serde(default)]
+    pub host_rule: Option<String>,
 }
 
 /// DRS load balancing.

@@ -403,6 +403,25 @@ pub struct WorkloadSpec {
     pub on_no_fit: OnNoFit,
     /// Bytes a running VM dirties per second (what each pre-copy round re-sends).
     pub dirty_rate: f64,
+    pub rules: Rules,
+}
+
+/// VM-VM rule of a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmRule {
+    /// Anti-affinity: no two VMs of the group on one host.
+    Separate,
+    /// Affinity: all VMs of the group on one host.
+    Together,
+}
+
+/// DRS rules of a workload group's VMs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rules {
+    pub vms: Option<VmRule>,
+    /// VM-host affinity: indexes (within the group's cluster) of the hosts the VMs may run
+    /// on, and whether the rule is `must` (never broken) or `should`.
+    pub hosts: Option<(Vec<usize>, bool)>,
 }
 
 impl WorkloadSpec {

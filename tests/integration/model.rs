@@ -351,3 +351,37 @@ fn a_host_in_maintenance_is_empty_and_nothing_is_lost() {
         40
     );
 }
+
+#[test]
+fn rules_hold_in_the_affinity_example() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/examples/affinity.yaml");
+    let scenario =
+        pacsim::scenario::load_file(&path, &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut world = pacsim::model::build(&scenario, 0);
+    let mut rec = Recorder::new(&world);
+    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+    let mut db_hosts = Vec::new();
+    for inst in world.instances.iter() {
+        let group = &world.groups[inst.group].spec.name;
+        let host = world.hosts[inst.host].name.as_str();
+        match group.as_str() {
+            "db" => db_hosts.push(host.to_string()),
+            "licensed" => assert!(
+                ["small-0", "small-1"].contains(&host),
+                "licensed VM on {host}"
+            ),
+            _ => {}
+        }
+    }
+    db_hosts.sort();
+    db_hosts.dedup();
+    assert_eq!(
+        db_hosts.len(),
+        3,
+        "the database VMs are on three distinct hosts: {db_hosts:?}"
+    );
+    // First-fit would put all three on big-0; the `should` rule is broken only when the
+    // big hosts are full, and each time is counted.
+    assert!(rec.rule_should_broken > 0);
+}

@@ -6,6 +6,7 @@
 //!   random cluster and workload mix.
 //!   DRS migrations and maintenance windows included (a migrating VM holds its reservation
 //!   on both hosts; a host is in maintenance only when empty).
+//! - Rules hold: anti-affinity VMs never share a host, `must` VMs never leave their hosts.
 //! - Nothing is lost: every instance that arrived was placed, rejected or is still
 //!   waiting; every placed one departed or is still there.
 
@@ -110,6 +111,35 @@ struct Checked {
     violations: Vec<String>,
 }
 
+impl Checked {
+    fn check_rules(&mut self, now: SimTime, w: &World) {
+        // Rules: `vms` (separate) never share a host, counting where they migrate to;
+        // `pinned` (must) only ever run or land on big-0 or small-0.
+        let mut seen = std::collections::BTreeMap::new();
+        for inst in w.instances.iter() {
+            if inst.host == HostId::NONE {
+                continue;
+            }
+            let name = &w.groups[inst.group].spec.name;
+            let places = [inst.host, inst.migrating_to];
+            for h in places.into_iter().filter(|h| *h != HostId::NONE) {
+                if name == "vms" {
+                    let n = seen.entry(h).or_insert(0);
+                    *n += 1;
+                    if *n > 1 {
+                        self.violations
+                            .push(format!("{now}: two `separate` VMs on {}", w.hosts[h].name));
+                    }
+                }
+                if name == "pinned" && !["big-0", "small-0"].contains(&w.hosts[h].name.as_str()) {
+                    self.violations
+                        .push(format!("{now}: a `must` VM on {}", w.hosts[h].name));
+                }
+            }
+        }
+    }
+}
+
 impl Observer for Checked {
     fn arrived(&mut self, now: SimTime, w: &World, g: GroupId) {
         self.rec.arrived(now, w, g)
@@ -149,10 +179,15 @@ impl Observer for Checked {
                 now, w.hosts[host].name, v
             ));
         }
+        self.check_rules(now, w);
         self.rec.host_changed(now, w, host)
     }
     fn sample(&mut self, now: SimTime, w: &World) {
+        self.check_rules(now, w);
         self.rec.sample(now, w)
+    }
+    fn rule_broken(&mut self, now: SimTime, g: GroupId) {
+        self.rec.rule_broken(now, g)
     }
     fn drs_pass(
         &mut self,
@@ -230,6 +265,13 @@ workloads:
     lifetime: {{ uniform: {{ min: 10m, max: 3h }} }}
     size: {{ vcpus: {vm_vcpus}, memory: 4GiB, reservation: {{ cpu: {vm_res_mhz}MHz, memory: 2GiB }} }}
     demand: {{ random_walk: {{ start: 0.5, step: 0.2, min: 0.0, max: 1.0 }}, every: 10m }}
+    rules: {{ vms: separate }}
+  - kind: vm-group
+    name: pinned
+    arrival: {{ poisson: {{ rate: 4/h }} }}
+    lifetime: {{ exponential: {{ mean: 1h }} }}
+    size: {{ vcpus: 1, memory: 2GiB, reservation: {{ memory: 1GiB }} }}
+    rules: {{ hosts: [big-0, small-0], host_rule: must }}
   - kind: vm-group
     name: batch
     arrival: {{ at_start: {vm_batch} }}

@@ -130,6 +130,18 @@ pub(super) fn workload(
         Some(l) => lifetime(v, &format!("{wp}.lifetime"), l),
     };
     let (demand, demand_every) = demand(v, &format!("{wp}.demand"), w.demand.as_ref());
+    let rules = match &w.rules {
+        None => Some(Rules::default()),
+        Some(_) if is_pod => {
+            v.err(
+                &format!("{wp}.rules"),
+                "`rules` are for vm-group (DRS rules of VMs)",
+                "remove them",
+            );
+            None
+        }
+        Some(r) => rules(v, &format!("{wp}.rules"), r, cluster_spec, &w.arrival),
+    };
     let dirty_rate = match &w.dirty_rate {
         Some(_) if is_pod => {
             v.err(
@@ -184,6 +196,7 @@ pub(super) fn workload(
         demand: demand?,
         demand_every: demand_every?,
         dirty_rate: dirty_rate?,
+        rules: rules?,
         on_no_fit: on_no_fit?,
     })
 }
@@ -852,4 +865,108 @@ fn read_trace(v: &mut V, path: &str, file: &str) -> Option<Vec<Vec<f32>>> {
             None
         }
     }
+}
+
+/// DRS rules: VM-VM (separate or together) and VM-host (must or should).
+fn rules(
+    v: &mut V,
+    rp: &str,
+    r: &RawRules,
+    cluster: Option<&ClusterSpec>,
+    arrival: &RawArrival,
+) -> Option<Rules> {
+    let vms = match r.vms.as_deref() {
+        None => Some(None),
+        Some("separate") => Some(Some(VmRule::Separate)),
+        Some("together") => Some(Some(VmRule::Together)),
+        Some(other) => {
+            v.err(
+                &format!("{rp}.vms"),
+                format!("unknown VM rule `{other}`"),
+                "use `separate` (anti-affinity) or `together` (affinity)",
+            );
+            None
+        }
+    };
+    let must = match r.host_rule.as_deref() {
+        None | Some("must") => Some(true),
+        Some("should") => Some(false),
+        Some(other) => {
+            v.err(
+                &format!("{rp}.host_rule"),
+                format!("unknown host rule `{other}`"),
+                "use `must` or `should`",
+            );
+            None
+        }
+    };
+    if r.host_rule.is_some() && r.hosts.is_none() {
+        v.err(
+            &format!("{rp}.host_rule"),
+            "`host_rule` without `hosts`",
+            "list the hosts: `hosts: [esx-0, esx-1]`",
+        );
+    }
+    let cluster = cluster?;
+    let names: Vec<String> = cluster
+        .host_groups
+        .iter()
+        .flat_map(|g| (0..g.count).map(move |n| format!("{}-{n}", g.name)))
+        .collect();
+    let hosts = match &r.hosts {
+        None => Some(None),
+        Some(list) if list.is_empty() => {
+            v.err(
+                &format!("{rp}.hosts"),
+                "the host list is empty: no host could run these VMs",
+                "list at least one host",
+            );
+            None
+        }
+        Some(list) => {
+            let mut idx = Vec::new();
+            for (i, name) in list.iter().enumerate() {
+                match names.iter().position(|n| n == name) {
+                    Some(h) => idx.push(h),
+                    None => v.err(
+                        &format!("{rp}.hosts[{i}]"),
+                        format!("cluster `{}` has no host `{name}`", cluster.name),
+                        "hosts are named `<host group>-<n>`, from 0",
+                    ),
+                }
+            }
+            (idx.len() == list.len()).then(|| {
+                idx.sort_unstable();
+                idx.dedup();
+                Some(idx)
+            })
+        }
+    };
+    let (vms, must, hosts) = (vms?, must?, hosts?);
+    // A separate group needs a host per VM that exists at once.
+    if vms == Some(VmRule::Separate) {
+        let room = hosts
+            .as_ref()
+            .filter(|_| must)
+            .map_or(names.len(), |h| h.len());
+        let at_once = match (&arrival.at_start, &arrival.times) {
+            (Some(n), _) => units::parse_count(&n.0).unwrap_or(0) as usize,
+            (_, Some(t)) => t.len(),
+            _ => 0,
+        };
+        if at_once > room {
+            v.err(
+                &format!("{rp}.vms"),
+                format!(
+                    "{at_once} VMs must be on distinct hosts, but only {room} host(s) may run them"
+                ),
+                "an anti-affinity group cannot be larger than the hosts it may use",
+            );
+            return None;
+        }
+    }
+    Some(Rules {
+        vms,
+        hosts: hosts.map(|h| (h, must)),
+    })
 }
