@@ -157,7 +157,7 @@ impl FitTree {
         &self,
         hosts: &[HostView],
         r: &Request,
-        allowed: &dyn Fn(usize) -> bool,
+        allowed: &impl Fn(usize) -> bool,
     ) -> Option<usize> {
         self.descend(1, hosts, r, allowed)
     }
@@ -167,7 +167,7 @@ impl FitTree {
         node: usize,
         hosts: &[HostView],
         r: &Request,
-        allowed: &dyn Fn(usize) -> bool,
+        allowed: &impl Fn(usize) -> bool,
     ) -> Option<usize> {
         if !self.nodes[node].may_fit(r) {
             return None;
@@ -367,7 +367,7 @@ impl HostIndex {
         hosts: &[HostView],
         r: &Request,
         from: Option<RankKey>,
-        allowed: &dyn Fn(usize) -> bool,
+        allowed: &impl Fn(usize) -> bool,
     ) -> Option<usize> {
         match self.order {
             RankOrder::Unranked => None,
@@ -403,7 +403,7 @@ impl HostIndex {
         node: usize,
         hosts: &[HostView],
         r: &Request,
-        allowed: &dyn Fn(usize) -> bool,
+        allowed: &impl Fn(usize) -> bool,
         best: &mut RankKey,
     ) {
         let w = self.winners[node];

@@ -154,7 +154,10 @@ impl PlacementPolicy {
 
     /// Chooses a host through the index.
     pub fn place(&self, view: &ClusterView, req: &Request) -> Placement {
-        self.place_where(view, req, &|_| true)
+        match self.search(view, req, &|_| true) {
+            Some(h) => Placement::Host(h),
+            None => Placement::NoFit(view.index.fit.shortage(req).into()),
+        }
     }
 
     /// Like [`place`](Self::place), among the hosts that `allowed` accepts (the filters of
@@ -164,13 +167,34 @@ impl PlacementPolicy {
         &self,
         view: &ClusterView,
         req: &Request,
-        allowed: &dyn Fn(usize) -> bool,
+        allowed: &impl Fn(usize) -> bool,
     ) -> Placement {
+        match self.search(view, req, allowed) {
+            Some(h) => Placement::Host(h),
+            None => {
+                let shortage: RejectReason = view.index.fit.shortage(req).into();
+                let anywhere = (0..view.hosts.len()).any(|h| req.fits(&view.hosts[h]));
+                if shortage == RejectReason::Fragmented && anywhere {
+                    Placement::NoFit(RejectReason::Rules)
+                } else {
+                    Placement::NoFit(shortage)
+                }
+            }
+        }
+    }
+
+    /// The best-ranked host that fits and that `allowed` accepts, through the index.
+    fn search(
+        &self,
+        view: &ClusterView,
+        req: &Request,
+        allowed: &impl Fn(usize) -> bool,
+    ) -> Option<usize> {
         let index = view.index;
         if !index.fit.may_fit(req) {
-            return Placement::NoFit(index.fit.shortage(req).into());
+            return None;
         }
-        let found = match self.kind {
+        match self.kind {
             PolicyKind::FirstFit => index.fit.first_fit(view.hosts, req, allowed),
             PolicyKind::LeastLoaded => index.best_ranked_fit(view.hosts, req, None, allowed),
             PolicyKind::BestFit => {
@@ -191,18 +215,6 @@ impl PlacementPolicy {
                 };
                 index.best_ranked_fit(view.hosts, req, Some(from), allowed)
             }
-        };
-        match found {
-            Some(h) => Placement::Host(h),
-            None => {
-                let shortage: RejectReason = index.fit.shortage(req).into();
-                let anywhere = (0..view.hosts.len()).any(|h| req.fits(&view.hosts[h]));
-                if shortage == RejectReason::Fragmented && anywhere {
-                    Placement::NoFit(RejectReason::Rules)
-                } else {
-                    Placement::NoFit(shortage)
-                }
-            }
         }
     }
 
@@ -216,7 +228,7 @@ impl PlacementPolicy {
         &self,
         hosts: &[HostView],
         req: &Request,
-        allowed: &dyn Fn(usize) -> bool,
+        allowed: &impl Fn(usize) -> bool,
     ) -> Option<usize> {
         let rank = self.rank_fn();
         hosts
