@@ -101,6 +101,9 @@ pub struct Recorder {
     pub pods_evicted: u64,
     /// VMs placed against their `should` host rule because nothing else fitted.
     pub rule_should_broken: u64,
+    /// DPM transitions: hosts woken and hosts sent to standby.
+    pub dpm_power_ons: u64,
+    pub dpm_power_offs: u64,
     /// Hosts that reached maintenance mode, and the longest evacuation.
     pub maintenance_entered: u64,
     pub maintenance_evacuation_max_s: f64,
@@ -156,6 +159,8 @@ impl Recorder {
             migrations_aborted: 0,
             pods_evicted: 0,
             rule_should_broken: 0,
+            dpm_power_ons: 0,
+            dpm_power_offs: 0,
             maintenance_entered: 0,
             maintenance_evacuation_max_s: 0.0,
             drs_passes: 0,
@@ -335,6 +340,14 @@ impl Observer for Recorder {
         self.migrations_aborted += 1;
     }
 
+    fn dpm(&mut self, _now: SimTime, _host: HostId, on: bool) {
+        if on {
+            self.dpm_power_ons += 1;
+        } else {
+            self.dpm_power_offs += 1;
+        }
+    }
+
     fn rule_broken(&mut self, _now: SimTime, _group: GroupId) {
         self.rule_should_broken += 1;
     }
@@ -370,18 +383,19 @@ impl Observer for Recorder {
         self.close_cluster(c, now);
         let v = &h.view;
         let t = &mut self.host[i];
+        // Power also depends on the host's state (standby), so it is always refreshed.
+        t.watts = h.watts();
         if v.accepting == t.on
             && v.cpu_demand_mhz == t.demand_mhz
             && v.cpu_capacity_mhz == t.capacity_mhz
         {
-            // Power and load are functions of these three: the integrals go on at the
-            // same rates (their pieces were closed above, as for any change).
+            // The load is a function of these three: the imbalance integral goes on at
+            // the same rate (its piece was closed above, as for any change).
             return;
         }
         let on = v.accepting;
         let load = load_fp(v.cpu_demand_mhz, v.cpu_capacity_mhz);
         let (was_on, old) = (t.on, t.load);
-        t.watts = h.watts();
         t.on = on;
         t.load = load;
         t.demand_mhz = v.cpu_demand_mhz;
@@ -405,8 +419,11 @@ impl Observer for Recorder {
             let ci = id.index();
             let mut s = ClusterSample::default();
             let (mut cap_cpu, mut cap_mem) = (0.0, 0.0);
-            // Every host state is powered on for now (standby comes with DPM).
             for h in world.cluster_hosts(id) {
+                s.power_w += h.watts();
+                if !h.powered_on() {
+                    continue;
+                }
                 s.hosts_on += 1;
                 cap_cpu += h.view.cpu_capacity_mhz as f64;
                 cap_mem += h.view.mem_capacity as f64;
@@ -414,7 +431,6 @@ impl Observer for Recorder {
                 s.mem_util += h.view.mem_demand.min(h.view.mem_capacity) as f64;
                 s.cpu_reserved += h.view.cpu_reserved_mhz as f64;
                 s.mem_reserved += h.view.mem_reserved as f64;
-                s.power_w += h.watts();
             }
             if s.hosts_on > 0 {
                 s.cpu_util /= cap_cpu;

@@ -114,6 +114,14 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
     m.insert("migrations_aborted".into(), json!(rec.migrations_aborted));
     m.insert("pods_evicted".into(), json!(rec.pods_evicted));
     m.insert("rule_should_broken".into(), json!(rec.rule_should_broken));
+    m.insert("dpm_power_ons".into(), json!(rec.dpm_power_ons));
+    m.insert("dpm_power_offs".into(), json!(rec.dpm_power_offs));
+    let hosts_on: Vec<f64> = rec
+        .samples
+        .iter()
+        .map(|s| s.clusters.iter().map(|c| c.hosts_on as f64).sum())
+        .collect();
+    m.insert("hosts_on_mean".into(), r(mean(&hosts_on)));
     m.insert("maintenance_entered".into(), json!(rec.maintenance_entered));
     m.insert(
         "maintenance_evacuation_max_s".into(),

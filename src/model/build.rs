@@ -41,6 +41,7 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
                     instances: 0,
                     nic_bytes_per_s: g.nic_bytes_per_s,
                     state: HostState::On,
+                    standby_w: g.standby_w,
                     maintenance_since: SimTime::ZERO,
                 });
                 local += 1;
@@ -63,6 +64,8 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
             pods: c.pods.clone(),
             drs: c.drs.clone(),
             entering_maintenance: 0,
+            dpm: c.dpm.clone(),
+            dpm_history: std::collections::VecDeque::new(),
             slots: MigrationSlots::for_nics(
                 &hosts[first_host as usize..]
                     .iter()

@@ -136,6 +136,7 @@ impl World {
                 self.begin_migration(now, vm, src, dst, obs);
             }
         }
+        self.dpm_evaluate(now, cluster, obs);
         let next = now + drs.interval;
         if next <= self.end {
             self.queue.schedule_at(next, Event::DrsPass { cluster });

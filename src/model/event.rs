@@ -30,4 +30,8 @@ pub enum Event {
     EnterMaintenance { host: HostId },
     /// Scenario -> host: leave maintenance mode and take work again.
     ExitMaintenance { host: HostId },
+    /// DPM -> host: the host has booted and takes work.
+    HostPoweredOn { host: HostId },
+    /// DPM -> host: the emptied host is in standby.
+    HostInStandby { host: HostId },
 }

@@ -22,6 +22,8 @@ pub struct Host {
     /// Network bandwidth, bytes per second (vMotion's path).
     pub nic_bytes_per_s: f64,
     pub state: HostState,
+    /// Watts drawn in standby.
+    pub standby_w: f64,
     /// When the host last started entering maintenance mode.
     pub maintenance_since: SimTime,
 }
@@ -35,6 +37,24 @@ pub enum HostState {
     EnteringMaintenance,
     /// Empty, and takes nothing until it leaves maintenance.
     Maintenance,
+    /// DPM chose it for standby: takes nothing new; its VMs are being moved away.
+    EnteringStandby,
+    /// Empty, shutting down to standby.
+    PoweringOff,
+    /// In standby: draws standby watts, runs nothing.
+    Standby,
+    /// DPM woke it; it takes work once booted.
+    PoweringOn,
+}
+
+impl HostState {
+    /// Being emptied (for maintenance or standby).
+    pub fn draining(self) -> bool {
+        matches!(
+            self,
+            HostState::EnteringMaintenance | HostState::EnteringStandby
+        )
+    }
 }
 
 impl Host {
@@ -48,9 +68,17 @@ impl Host {
         (self.view.mem_demand as f64 / self.view.mem_capacity as f64).min(1.0)
     }
 
-    /// Power draw now: the model at the current utilisation (every state is powered on;
-    /// a host in maintenance idles).
+    /// Power draw now: the model at the current utilisation (a host in maintenance, or
+    /// booting, idles); the standby draw in standby.
     pub fn watts(&self) -> f64 {
-        self.power.watts(self.cpu_util())
+        match self.state {
+            HostState::Standby => self.standby_w,
+            _ => self.power.watts(self.cpu_util()),
+        }
+    }
+
+    /// Powered on (not in standby).
+    pub fn powered_on(&self) -> bool {
+        self.state != HostState::Standby
     }
 }

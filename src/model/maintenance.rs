@@ -110,15 +110,25 @@ impl World {
         obs: &mut O,
     ) {
         let h = &self.hosts[host];
-        if h.state == HostState::EnteringMaintenance
+        if h.state.draining()
             && h.instances == 0
             && h.view.cpu_reserved_mhz == 0
             && h.view.mem_reserved == 0
         {
-            let (since, cluster) = (h.maintenance_since, h.cluster);
-            self.hosts[host].state = HostState::Maintenance;
+            let (since, cluster, state) = (h.maintenance_since, h.cluster, h.state);
             self.clusters[cluster].entering_maintenance -= 1;
-            obs.maintenance_entered(now, host, now - since);
+            if state == HostState::EnteringStandby {
+                // Empty: shut down to standby (DPM).
+                self.hosts[host].state = HostState::PoweringOff;
+                let off = self.clusters[cluster]
+                    .dpm
+                    .as_ref()
+                    .map_or(crate::engine::SimDuration::ZERO, |d| d.power_off_time);
+                self.queue.schedule_in(off, Event::HostInStandby { host });
+            } else {
+                self.hosts[host].state = HostState::Maintenance;
+                obs.maintenance_entered(now, host, now - since);
+            }
             self.host_updated(now, host, obs);
         }
     }
@@ -134,7 +144,7 @@ impl World {
         let first = c.first_host.0;
         let entering: Vec<HostId> = (first..first + c.host_count)
             .map(HostId)
-            .filter(|h| self.hosts[*h].state == HostState::EnteringMaintenance)
+            .filter(|h| self.hosts[*h].state.draining())
             .collect();
         for host in entering {
             self.evacuate(now, host, obs);

@@ -43,6 +43,8 @@ pub trait Observer {
     fn migration_started(&mut self, _now: SimTime, _plan: &PrecopyPlan) {}
     /// A vMotion ended: the VM now runs on its destination.
     fn migration_done(&mut self, _now: SimTime) {}
+    /// DPM woke `host` (`on`) or sent it to standby (not `on`).
+    fn dpm(&mut self, _now: SimTime, _host: HostId, _on: bool) {}
     /// A pod of `group` was evicted (its host entered maintenance).
     fn evicted(&mut self, _now: SimTime, _group: GroupId) {}
     /// Host `host` is empty and in maintenance, `took` after it started entering.
@@ -80,8 +82,11 @@ pub struct Cluster {
     pub pods: PodRuntimeSpec,
     /// DRS load balancing, if enabled.
     pub drs: Option<DrsSpec>,
-    /// Hosts entering maintenance mode (evacuations under way).
+    /// Hosts being emptied for maintenance or standby (evacuations under way).
     pub entering_maintenance: u32,
+    /// DPM, if enabled, and the utilisation it saw at recent DRS passes.
+    pub dpm: Option<crate::scenario::DpmSpec>,
+    pub dpm_history: std::collections::VecDeque<(SimTime, f64)>,
     /// vCenter's concurrent-vMotion slots, by host index within the cluster; a waiting
     /// migration is (VM, source, destination).
     pub slots: MigrationSlots<(InstanceId, HostId, HostId)>,
@@ -121,6 +126,8 @@ impl World {
             Event::MigrationDone { vm } => self.on_migration_done(now, vm, obs),
             Event::EnterMaintenance { host } => self.on_enter_maintenance(now, host, obs),
             Event::ExitMaintenance { host } => self.on_exit_maintenance(now, host, obs),
+            Event::HostPoweredOn { host } => self.on_host_powered_on(now, host, obs),
+            Event::HostInStandby { host } => self.on_host_in_standby(now, host, obs),
         }
     }
 

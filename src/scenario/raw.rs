@@ -181,6 +181,9 @@ pub struct RawCluster {
     /// DRS load balancing by vMotion; left out, the cluster never migrates.
     #[serde(default)]
     pub drs: Option<RawDrs>,
+    /// Distributed Power Management (needs `drs`): hosts to standby when load is low.
+    #[serde(default)]
+    pub dpm: Option<RawDpm>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -217,6 +220,9 @@ pub struct RawPower {
     pub max: Option<Scalar>,
     #[serde(default)]
     pub spec: Option<Vec<Scalar>>,
+    /// Draw in standby (DPM), default 10W.
+    #[serde(default)]
+    pub standby: Option<Scalar>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -313,6 +319,30 @@ pub struct RawRules {
     pub hosts: Option<Vec<String>>,
     #[serde(default)]
     pub host_rule: Option<String>,
+}
+
+/// DPM: keep the powered-on hosts' utilisation within `target` ± `tolerance`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDpm {
+    /// Target utilisation (default 0.63, KB 310527).
+    #[serde(default)]
+    pub target: Option<Scalar>,
+    /// Tolerance around the target (default 0.18, KB 310527).
+    #[serde(default)]
+    pub tolerance: Option<Scalar>,
+    /// Window over which high utilisation powers a host on (default 5m).
+    #[serde(default)]
+    pub power_on_window: Option<Scalar>,
+    /// Window over which low utilisation powers a host off (default 40m).
+    #[serde(default)]
+    pub power_off_window: Option<Scalar>,
+    /// Time from the wake-up command to a host taking work (default 5m, an assumption).
+    #[serde(default)]
+    pub power_on_time: Option<Scalar>,
+    /// Time from an empty host to standby (default 1m, an assumption).
+    #[serde(default)]
+    pub power_off_time: Option<Scalar>,
 }
 
 /// DRS load balancing.

@@ -41,6 +41,19 @@ pub struct ClusterSpec {
     pub pods: PodRuntimeSpec,
     /// DRS load balancing, if enabled.
     pub drs: Option<DrsSpec>,
+    /// Distributed Power Management, if enabled.
+    pub dpm: Option<DpmSpec>,
+}
+
+/// DPM of a cluster (evaluated at every DRS pass).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DpmSpec {
+    pub target: f64,
+    pub tolerance: f64,
+    pub power_on_window: SimDuration,
+    pub power_off_window: SimDuration,
+    pub power_on_time: SimDuration,
+    pub power_off_time: SimDuration,
 }
 
 /// DRS load balancing of a cluster.
@@ -87,6 +100,8 @@ pub struct HostGroupSpec {
     /// Network bandwidth, bytes per second.
     pub nic_bytes_per_s: f64,
     pub power: PowerModel,
+    /// Watts drawn in standby.
+    pub standby_w: f64,
 }
 
 impl HostGroupSpec {

@@ -385,3 +385,45 @@ fn rules_hold_in_the_affinity_example() {
     // big hosts are full, and each time is counted.
     assert!(rec.rule_should_broken > 0);
 }
+
+#[test]
+fn dpm_saves_energy_at_night_without_losing_a_vm() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/examples/drs-diurnal.yaml");
+    let run = |overrides: &[String]| {
+        let scenario = pacsim::scenario::load_file(&path, overrides)
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        let mut world = pacsim::model::build(&scenario, 0);
+        let mut rec = Recorder::new(&world);
+        pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+        (summarize(&scenario, &world, &rec)["metrics"].clone(), rec)
+    };
+    let (with, rec) = run(&[]);
+    let (without, _) = run(&["clusters[0].dpm=null".to_string()]);
+    let e = |m: &serde_json::Value| m["energy_kwh"].as_f64().unwrap();
+    assert!(
+        e(&with) < 0.95 * e(&without),
+        "DPM {} kWh vs {} kWh",
+        e(&with),
+        e(&without)
+    );
+    assert!(
+        with["dpm_power_offs"].as_u64().unwrap() > 0 && with["dpm_power_ons"].as_u64().unwrap() > 0
+    );
+    assert_eq!(with["vms_running_at_end"], 240);
+    // Fewer hosts on at 3 h (night) than at 14 h (peak).
+    let on_at = |hour: f64| {
+        rec.samples
+            .iter()
+            .find(|s| s.time.as_secs_f64() >= hour * 3600.0)
+            .unwrap()
+            .clusters[0]
+            .hosts_on
+    };
+    assert!(
+        on_at(3.0) < on_at(14.0),
+        "{} hosts on at night, {} at peak",
+        on_at(3.0),
+        on_at(14.0)
+    );
+}

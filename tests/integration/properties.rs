@@ -6,6 +6,7 @@
 //!   random cluster and workload mix.
 //!   DRS migrations and maintenance windows included (a migrating VM holds its reservation
 //!   on both hosts; a host is in maintenance only when empty).
+//! - A host in maintenance or standby holds nothing.
 //! - Rules hold: anti-affinity VMs never share a host, `must` VMs never leave their hosts.
 //! - Nothing is lost: every instance that arrived was placed, rejected or is still
 //!   waiting; every placed one departed or is still there.
@@ -186,6 +187,9 @@ impl Observer for Checked {
         self.check_rules(now, w);
         self.rec.sample(now, w)
     }
+    fn dpm(&mut self, now: SimTime, h: HostId, on: bool) {
+        self.rec.dpm(now, h, on)
+    }
     fn rule_broken(&mut self, now: SimTime, g: GroupId) {
         self.rec.rule_broken(now, g)
     }
@@ -288,7 +292,13 @@ workloads:
         drs = if drs_level == 0 {
             String::new()
         } else {
-            format!("drs: {{ interval: 10m, threshold: {drs_level} }}")
+            // DPM with it on odd levels, with a short window so that it acts in 6 hours.
+            let dpm = if drs_level % 2 == 1 {
+                "\n    dpm: { power_off_window: 20m, power_on_time: 2m }"
+            } else {
+                ""
+            };
+            format!("drs: {{ interval: 10m, threshold: {drs_level} }}{dpm}")
         },
         cpus = cpu_choices.join(", "),
         on_no_fit = if pod_wait { "wait" } else { "reject" },

@@ -305,6 +305,7 @@ fn counts<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recorder) -> 
         ("pods starting", sum(|c| c.pods_starting)),
         ("pending (pods and VMs)", sum(|c| c.pending)),
         ("VMs running", sum(|c| c.vms_running)),
+        ("hosts powered on", sum(|c| c.hosts_on as u64)),
     ];
     let y_max = series
         .iter()

@@ -82,6 +82,10 @@ pub(super) fn host_group(v: &mut V, gp: &str, g: &RawHostGroup) -> Option<HostGr
         None => Some(defaults::NIC_BYTES_PER_S),
     };
     let power = power(v, &format!("{gp}.power"), g.power.as_ref());
+    let standby = match g.power.as_ref().and_then(|p| p.standby.as_ref()) {
+        Some(w) => v.parse(&format!("{gp}.power.standby"), w, units::parse_watts),
+        None => Some(defaults::STANDBY_W),
+    };
     Some(HostGroupSpec {
         name: g.name.clone(),
         count: count? as u32,
@@ -90,6 +94,7 @@ pub(super) fn host_group(v: &mut V, gp: &str, g: &RawHostGroup) -> Option<HostGr
         memory: memory?,
         nic_bytes_per_s: nic?,
         power: power?,
+        standby_w: standby?,
     })
 }
 
@@ -250,6 +255,73 @@ pub(super) fn pod_runtime(v: &mut V, pp: &str, p: Option<&RawPodRuntime>) -> Pod
         }
     }
     spec
+}
+
+pub(super) fn dpm(v: &mut V, dp: &str, d: &RawDpm) -> Option<DpmSpec> {
+    let frac = |v: &mut V, field: &str, s: &Option<Scalar>, default: f64| match s {
+        None => Some(default),
+        Some(s) => {
+            let p = format!("{dp}.{field}");
+            let x = v.parse(&p, s, units::parse_number)?;
+            if (0.0..=1.0).contains(&x) {
+                Some(x)
+            } else {
+                v.err(
+                    &p,
+                    format!("{x} is not a fraction between 0 and 1"),
+                    "e.g. 0.63 for 63%",
+                );
+                None
+            }
+        }
+    };
+    let target = frac(v, "target", &d.target, defaults::DPM_TARGET);
+    let tolerance = frac(v, "tolerance", &d.tolerance, defaults::DPM_TOLERANCE);
+    let dur = |v: &mut V, field: &str, s: &Option<Scalar>, default: u64| match s {
+        None => Some(SimDuration::from_secs(default)),
+        Some(s) => v.duration(&format!("{dp}.{field}"), s, false),
+    };
+    let on_w = dur(
+        v,
+        "power_on_window",
+        &d.power_on_window,
+        defaults::DPM_POWER_ON_WINDOW_S,
+    );
+    let off_w = dur(
+        v,
+        "power_off_window",
+        &d.power_off_window,
+        defaults::DPM_POWER_OFF_WINDOW_S,
+    );
+    let on_t = dur(
+        v,
+        "power_on_time",
+        &d.power_on_time,
+        defaults::DPM_POWER_ON_TIME_S,
+    );
+    let off_t = dur(
+        v,
+        "power_off_time",
+        &d.power_off_time,
+        defaults::DPM_POWER_OFF_TIME_S,
+    );
+    let (target, tolerance) = (target?, tolerance?);
+    if target - tolerance <= 0.0 || target + tolerance >= 1.0 {
+        v.err(
+            &format!("{dp}.tolerance"),
+            format!("target {target} ± {tolerance} leaves [0, 1]"),
+            "the default is 0.63 ± 0.18",
+        );
+        return None;
+    }
+    Some(DpmSpec {
+        target,
+        tolerance,
+        power_on_window: on_w?,
+        power_off_window: off_w?,
+        power_on_time: on_t?,
+        power_off_time: off_t?,
+    })
 }
 
 pub(super) fn drs(v: &mut V, dp: &str, d: &RawDrs) -> Option<DrsSpec> {

@@ -13,7 +13,7 @@ use super::raw::*;
 use super::spec::*;
 use super::units;
 use crate::engine::SimDuration;
-use datacenter::{datastore, drs, host_group, placement, pod_runtime};
+use datacenter::{datastore, dpm, drs, host_group, placement, pod_runtime};
 use std::collections::BTreeMap;
 use workload::workload;
 
@@ -58,6 +58,18 @@ pub mod defaults {
     /// Memory a running VM dirties per second when the scenario does not say: 50 MB/s.
     /// Assumption (a moderately active server; no public vSphere figure).
     pub const DIRTY_RATE: f64 = 50e6;
+    /// DPM target utilisation 63 % and tolerance 18 % (45-81 %): Broadcom KB 310527.
+    pub const DPM_TARGET: f64 = 0.63;
+    pub const DPM_TOLERANCE: f64 = 0.18;
+    /// DPM evaluation windows: power-on 5 min, power-off 40 min (Broadcom KB 310527).
+    pub const DPM_POWER_ON_WINDOW_S: u64 = 300;
+    pub const DPM_POWER_OFF_WINDOW_S: u64 = 2400;
+    /// Host power-on (wake over IPMI/iLO and ESXi boot) 5 min, and standby entry 1 min:
+    /// assumptions (not published).
+    pub const DPM_POWER_ON_TIME_S: u64 = 300;
+    pub const DPM_POWER_OFF_TIME_S: u64 = 60;
+    /// Standby draw: 10 W. Assumption (a server's BMC and standby rail; no VMware figure).
+    pub const STANDBY_W: f64 = 10.0;
 }
 
 /// The placement policies a scenario may name.
@@ -302,6 +314,17 @@ pub fn validate(
             .drs
             .as_ref()
             .and_then(|d| drs(&mut v, &format!("{cp}.drs"), d));
+        let dpm = rc
+            .dpm
+            .as_ref()
+            .and_then(|d| dpm(&mut v, &format!("{cp}.dpm"), d));
+        if rc.dpm.is_some() && rc.drs.is_none() {
+            v.err(
+                &format!("{cp}.dpm"),
+                "DPM needs DRS: it runs at DRS passes and evacuates hosts by vMotion",
+                "add `drs: {}` to the cluster",
+            );
+        }
         clusters.push(ClusterSpec {
             name: rc.name.clone(),
             host_groups: groups,
@@ -309,6 +332,7 @@ pub fn validate(
             placement,
             pods,
             drs,
+            dpm,
         });
     }
     if total_hosts > Limits::MAX_HOSTS {
