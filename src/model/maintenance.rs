@@ -39,7 +39,12 @@ impl World {
         host: HostId,
         obs: &mut O,
     ) {
-        if self.hosts[host].state == HostState::On {
+        // Only a host that is (entering) maintenance leaves it; a host that DPM holds
+        // (standby, booting, draining for standby) stays with DPM.
+        if !matches!(
+            self.hosts[host].state,
+            HostState::EnteringMaintenance | HostState::Maintenance
+        ) {
             return;
         }
         let h = &mut self.hosts[host];
