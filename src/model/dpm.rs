@@ -110,16 +110,9 @@ impl World {
                 // Only if the hosts left would stay within the target.
                 if util(cap_cpu - c_cpu, cap_mem - c_mem) <= dpm.target {
                     let host = HostId::from_index(first + i);
-                    let h = &mut self.hosts[host];
-                    h.state = HostState::EnteringStandby;
-                    h.maintenance_since = now;
-                    h.view.accepting = false;
-                    self.clusters[cluster].entering_maintenance += 1;
                     self.clusters[cluster].dpm_history.clear();
                     obs.dpm(now, host, false);
-                    self.host_updated(now, host, obs);
-                    self.evacuate(now, host, obs);
-                    self.check_maintenance(now, host, obs);
+                    self.start_draining(now, host, HostState::EnteringStandby, obs);
                 }
             }
         }
@@ -132,16 +125,7 @@ impl World {
         host: HostId,
         obs: &mut O,
     ) {
-        let h = &mut self.hosts[host];
-        h.state = HostState::On;
-        h.view.accepting = true;
-        let cluster = h.cluster;
-        self.host_updated(now, host, obs);
-        let c = &mut self.clusters[cluster];
-        if !c.pending.is_empty() && !c.retry_scheduled {
-            c.retry_scheduled = true;
-            self.queue.schedule_at(now, Event::RetryPending { cluster });
-        }
+        self.return_to_service(now, host, obs);
     }
 
     /// An emptied host has reached standby.

@@ -19,18 +19,9 @@ impl World {
         host: HostId,
         obs: &mut O,
     ) {
-        if self.hosts[host].state != HostState::On {
-            return;
+        if self.hosts[host].state == HostState::On {
+            self.start_draining(now, host, HostState::EnteringMaintenance, obs);
         }
-        let h = &mut self.hosts[host];
-        h.state = HostState::EnteringMaintenance;
-        h.maintenance_since = now;
-        h.view.accepting = false;
-        let cluster = h.cluster;
-        self.clusters[cluster].entering_maintenance += 1;
-        self.host_updated(now, host, obs);
-        self.evacuate(now, host, obs);
-        self.check_maintenance(now, host, obs);
     }
 
     pub(super) fn on_exit_maintenance<O: Observer>(
@@ -41,26 +32,49 @@ impl World {
     ) {
         // Only a host that is (entering) maintenance leaves it; a host that DPM holds
         // (standby, booting, draining for standby) stays with DPM.
-        if !matches!(
-            self.hosts[host].state,
-            HostState::EnteringMaintenance | HostState::Maintenance
-        ) {
-            return;
+        match self.hosts[host].state {
+            HostState::EnteringMaintenance => {
+                let cluster = self.hosts[host].cluster;
+                self.clusters[cluster].entering_maintenance -= 1;
+                self.return_to_service(now, host, obs);
+            }
+            HostState::Maintenance => self.return_to_service(now, host, obs),
+            _ => {}
         }
+    }
+
+    /// Takes a host out of service to be emptied (`state`: for maintenance or standby).
+    pub(super) fn start_draining<O: Observer>(
+        &mut self,
+        now: SimTime,
+        host: HostId,
+        state: HostState,
+        obs: &mut O,
+    ) {
         let h = &mut self.hosts[host];
+        h.state = state;
+        h.maintenance_since = now;
+        h.view.accepting = false;
         let cluster = h.cluster;
-        if h.state == HostState::EnteringMaintenance {
-            self.clusters[cluster].entering_maintenance -= 1;
-        }
+        self.clusters[cluster].entering_maintenance += 1;
+        self.host_updated(now, host, obs);
+        self.evacuate(now, host, obs);
+        self.check_maintenance(now, host, obs);
+    }
+
+    /// Puts a host back in service: it takes work, and waiting instances are retried.
+    pub(super) fn return_to_service<O: Observer>(
+        &mut self,
+        now: SimTime,
+        host: HostId,
+        obs: &mut O,
+    ) {
         let h = &mut self.hosts[host];
         h.state = HostState::On;
         h.view.accepting = true;
+        let cluster = h.cluster;
         self.host_updated(now, host, obs);
-        let c = &mut self.clusters[cluster];
-        if !c.pending.is_empty() && !c.retry_scheduled {
-            c.retry_scheduled = true;
-            self.queue.schedule_at(now, Event::RetryPending { cluster });
-        }
+        self.retry_pending_soon(now, cluster);
     }
 
     /// Evicts the host's pods and starts a vMotion for each VM that fits elsewhere.

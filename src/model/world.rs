@@ -381,11 +381,7 @@ impl World {
             (true, _) => c.pods_running -= 1,
             (false, _) => c.vms_running -= 1,
         }
-        if !c.pending.is_empty() && !c.retry_scheduled {
-            c.retry_scheduled = true;
-            self.queue
-                .schedule_at(now, Event::RetryPending { cluster: ci });
-        }
+        self.retry_pending_soon(now, ci);
         self.host_updated(now, host, obs);
         if inst.migrating_to != HostId::NONE {
             self.abort_migration(now, host, &inst, obs);
@@ -451,6 +447,16 @@ impl World {
         }
         if next <= self.end {
             self.queue.schedule_at(next, Event::DemandTick { group });
+        }
+    }
+
+    /// Capacity may have freed in `cluster`: retry its waiting instances now (at most one
+    /// retry is scheduled at a time).
+    pub(super) fn retry_pending_soon(&mut self, now: SimTime, cluster: ClusterId) {
+        let c = &mut self.clusters[cluster];
+        if !c.pending.is_empty() && !c.retry_scheduled {
+            c.retry_scheduled = true;
+            self.queue.schedule_at(now, Event::RetryPending { cluster });
         }
     }
 
