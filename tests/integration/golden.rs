@@ -2,7 +2,8 @@
 //! A change in any metric of any example shows up here as a reviewable diff.
 
 use pacsim::metrics::{summarize, Recorder};
-use pacsim::scenario::load_file;
+use pacsim::model::World;
+use pacsim::scenario::{load_file, Scenario};
 use std::path::{Path, PathBuf};
 
 /// Every `scenarios/examples/*.yaml`, sorted, so a new example is picked up at once.
@@ -17,12 +18,27 @@ pub fn examples() -> Vec<PathBuf> {
     v
 }
 
-/// Loads, runs and summarises a scenario through the library.
-pub fn run_summary(path: &Path, overrides: &[String]) -> serde_json::Value {
+/// Loads and runs a scenario through the library.
+pub fn run_file(path: &Path, overrides: &[String]) -> (Scenario, World, Recorder) {
     let scenario = load_file(path, overrides).unwrap_or_else(|e| panic!("{}", e.render()));
     let mut world = pacsim::model::build(&scenario, 0);
     let mut rec = Recorder::new(&world);
     pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+    (scenario, world, rec)
+}
+
+/// An example scenario by file stem: its metrics, world and recorder after the run.
+pub fn run_example(stem: &str, overrides: &[String]) -> (serde_json::Value, World, Recorder) {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/examples/{stem}.yaml"));
+    let (scenario, world, rec) = run_file(&path, overrides);
+    let metrics = summarize(&scenario, &world, &rec)["metrics"].clone();
+    (metrics, world, rec)
+}
+
+/// Loads, runs and summarises a scenario through the library.
+pub fn run_summary(path: &Path, overrides: &[String]) -> serde_json::Value {
+    let (scenario, world, rec) = run_file(path, overrides);
     summarize(&scenario, &world, &rec)
 }
 

@@ -1,5 +1,6 @@
 //! Tiny hand-built clusters whose exact outcome is worked out by hand in each test.
 
+use super::golden::run_example;
 use pacsim::metrics::{summarize, Recorder};
 use pacsim::scenario::load_str;
 
@@ -265,19 +266,13 @@ workloads:
 
 /// The drs-imbalance example with overrides; returns the metrics and the DRS log.
 fn drs_example(overrides: &[String]) -> (serde_json::Value, Vec<serde_json::Value>) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/examples/drs-imbalance.yaml");
-    let scenario =
-        pacsim::scenario::load_file(&path, overrides).unwrap_or_else(|e| panic!("{}", e.render()));
-    let mut world = pacsim::model::build(&scenario, 0);
-    let mut rec = Recorder::new(&world);
-    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+    let (m, _, rec) = run_example("drs-imbalance", overrides);
     let log = rec
         .drs_log
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    (summarize(&scenario, &world, &rec)["metrics"].clone(), log)
+    (m, log)
 }
 
 #[test]
@@ -321,14 +316,7 @@ fn more_aggressive_thresholds_never_migrate_less_and_level_1_only_for_rules() {
 
 #[test]
 fn a_host_in_maintenance_is_empty_and_nothing_is_lost() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/examples/maintenance.yaml");
-    let scenario =
-        pacsim::scenario::load_file(&path, &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-    let mut world = pacsim::model::build(&scenario, 0);
-    let mut rec = Recorder::new(&world);
-    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
-    let m = summarize(&scenario, &world, &rec)["metrics"].clone();
+    let (m, _, rec) = run_example("maintenance", &[]);
     assert_eq!(m["maintenance_entered"], 1);
     // esx-0 is evacuated from 1 h; while it is in maintenance (until 3 h) its samples are 0.
     let cols = rec.host_columns();
@@ -354,13 +342,7 @@ fn a_host_in_maintenance_is_empty_and_nothing_is_lost() {
 
 #[test]
 fn rules_hold_in_the_affinity_example() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/examples/affinity.yaml");
-    let scenario =
-        pacsim::scenario::load_file(&path, &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-    let mut world = pacsim::model::build(&scenario, 0);
-    let mut rec = Recorder::new(&world);
-    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+    let (_, world, rec) = run_example("affinity", &[]);
     let mut db_hosts = Vec::new();
     for inst in world.instances.iter() {
         let group = &world.groups[inst.group].spec.name;
@@ -388,18 +370,8 @@ fn rules_hold_in_the_affinity_example() {
 
 #[test]
 fn dpm_saves_energy_at_night_without_losing_a_vm() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/examples/drs-diurnal.yaml");
-    let run = |overrides: &[String]| {
-        let scenario = pacsim::scenario::load_file(&path, overrides)
-            .unwrap_or_else(|e| panic!("{}", e.render()));
-        let mut world = pacsim::model::build(&scenario, 0);
-        let mut rec = Recorder::new(&world);
-        pacsim::model::run(&mut world, &mut rec, &mut |_| {});
-        (summarize(&scenario, &world, &rec)["metrics"].clone(), rec)
-    };
-    let (with, rec) = run(&[]);
-    let (without, _) = run(&["clusters[0].dpm=null".to_string()]);
+    let (with, _, rec) = run_example("drs-diurnal", &[]);
+    let (without, _, _) = run_example("drs-diurnal", &["clusters[0].dpm=null".to_string()]);
     let e = |m: &serde_json::Value| m["energy_kwh"].as_f64().unwrap();
     assert!(
         e(&with) < 0.95 * e(&without),
