@@ -208,15 +208,10 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
             "name": scenario.name,
             "seed": scenario.seed,
             "duration_s": scenario.duration.as_secs_f64(),
-            "hash": format!("{:016x}", scenario_hash(scenario)),
+            "hash": format!("{:016x}", scenario.hash),
         },
         "metrics": Value::Object(metrics),
     })
-}
-
-/// A stable hash of the resolved scenario (after `--set`), to tell runs apart.
-pub fn scenario_hash(s: &Scenario) -> u64 {
-    crate::engine::rng::fnv1a64(format!("{s:?}").as_bytes())
 }
 
 #[cfg(test)]

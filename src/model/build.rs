@@ -98,11 +98,7 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         if g.spec.rules.vms.is_some() {
             g.on_host = vec![0; hosts];
         }
-        if let Some((list, must)) = &g.spec.rules.hosts {
-            let mut mask = vec![false; hosts];
-            list.iter().for_each(|&h| mask[h] = true);
-            g.host_mask = Some((mask, *must));
-        }
+        g.host_masks = g.spec.rules.host_masks(hosts);
     }
     for m in &scenario.maintenance {
         let host = HostId::from_index(m.host);
@@ -133,7 +129,9 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
     }
     for gi in 0..world.groups.len() {
         let spec = &world.groups[GroupId::from_index(gi)].spec;
-        if spec.demand.varies() && SimTime::ZERO + spec.demand_every <= world.end {
+        if (spec.demand.varies() || spec.memory_demand.varies())
+            && SimTime::ZERO + spec.demand_every <= world.end
+        {
             let first = SimTime::ZERO + spec.demand_every;
             let group = GroupId::from_index(gi);
             world.queue.schedule_at(first, Event::DemandTick { group });

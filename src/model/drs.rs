@@ -14,16 +14,41 @@
 //! this one starts (fixed for the migration: not re-shared when others start or end).
 //! A VM whose lifetime ends mid-migration releases both hosts and its slot.
 
-use super::entitlement::{entitlements, Claim, NORMAL_SHARES_PER_VCPU};
+use super::entitlement::{
+    entitlements, Claim, NORMAL_MEMORY_SHARES_PER_MB, NORMAL_SHARES_PER_VCPU,
+};
 use super::event::Event;
 use super::ids::{ClusterId, HostId};
 use super::instance::{InstanceId, InstanceState};
 use super::vmotion::{precopy, PrecopyParams};
 use super::world::{Observer, World};
 use crate::engine::{Id, SimTime};
-use crate::policy::balance::{balance, BalanceHost, BalanceParams, BalanceView, BalanceVm};
+use crate::policy::balance::{
+    balance, BalanceHost, BalanceParams, BalanceRule, BalanceView, BalanceVm,
+};
 use crate::policy::Request;
 use crate::scenario::VmRule;
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// The input of a balance pass over a cluster: owned, so that the world can change while
+/// the pass's moves are carried out. `ids[i]` is the instance the pass calls VM `i`.
+pub struct BalanceInput {
+    pub hosts: Vec<BalanceHost>,
+    pub vms: Vec<BalanceVm>,
+    pub rules: Vec<BalanceRule>,
+    pub ids: Vec<InstanceId>,
+}
+
+impl BalanceInput {
+    pub fn view(&self) -> BalanceView<'_> {
+        BalanceView {
+            hosts: &self.hosts,
+            vms: &self.vms,
+            rules: &self.rules,
+        }
+    }
+}
 
 impl World {
     /// One DRS pass over `cluster`, then the next one is scheduled.
@@ -36,6 +61,44 @@ impl World {
         let Some(drs) = self.clusters[cluster].drs.clone() else {
             return;
         };
+        let input = self.balance_input(cluster);
+        let path = self
+            .cluster_hosts(cluster)
+            .iter()
+            .map(|h| h.nic_bytes_per_s)
+            .fold(f64::INFINITY, f64::min);
+        let params = BalanceParams {
+            level: drs.level,
+            max_moves: drs.max_moves,
+            migration_bandwidth: PrecopyParams::default().migration_bandwidth(path, 1),
+            ..BalanceParams::default()
+        };
+        let pass = balance(&input.view(), &params);
+        obs.drs_pass(now, self, cluster, &pass, &input.ids);
+        let first = self.clusters[cluster].first_host.index();
+        for r in &pass.recommendations {
+            let (vm, src, dst) = (
+                input.ids[r.vm],
+                HostId((first + r.from) as u32),
+                HostId((first + r.to) as u32),
+            );
+            if self.clusters[cluster]
+                .slots
+                .try_start((vm, src, dst), r.from, r.to)
+            {
+                self.begin_migration(now, vm, src, dst, obs);
+            }
+        }
+        self.dpm_evaluate(now, cluster, obs);
+        let next = now + drs.interval;
+        if next <= self.end {
+            self.queue.schedule_at(next, Event::DrsPass { cluster });
+        }
+    }
+
+    /// What a balance pass over `cluster` sees: its hosts, every placed VM and pod with
+    /// its CPU and memory entitlements on its host, and the VMs' rules.
+    pub(super) fn balance_input(&self, cluster: ClusterId) -> BalanceInput {
         let c = &self.clusters[cluster];
         let first = c.first_host.index();
         let n = c.host_count as usize;
@@ -48,9 +111,23 @@ impl World {
                 accepting: v.accepting,
             })
             .collect();
+        // The rules of the cluster's vm-groups, by group.
+        let mut rules = Vec::new();
+        let mut rule_of = vec![None; self.groups.len()];
+        for (g, group) in self.groups.iter_enumerated() {
+            let spec = &group.spec;
+            if spec.cluster != cluster.index() || spec.rules == crate::scenario::Rules::default() {
+                continue;
+            }
+            rule_of[g.index()] = Some(rules.len() as u32);
+            rules.push(BalanceRule {
+                separate: spec.rules.vms == Some(VmRule::Separate),
+                hosts: group.host_masks.as_ref().map(|m| m.preferred.clone()),
+            });
+        }
 
-        // Every placed instance of the cluster, grouped by host, with its claim on the CPU.
-        let mut on_host: Vec<Vec<(InstanceId, Claim)>> = vec![Vec::new(); n];
+        // Every placed instance of the cluster, grouped by host, with its claims.
+        let mut on_host: Vec<Vec<(InstanceId, Claim, Claim)>> = vec![Vec::new(); n];
         for (id, inst) in self.instances.iter_with_ids() {
             let h = inst.host.index();
             if inst.host == HostId::NONE || h < first || h >= first + n {
@@ -70,76 +147,49 @@ impl World {
                     m as f64 / view.core_mhz.max(1) as f64 * NORMAL_SHARES_PER_VCPU
                 }
             };
-            let claim = Claim {
+            let cpu = Claim {
                 reservation: inst.cpu_reserved_mhz as f64,
                 limit: size_mhz.max(inst.cpu_reserved_mhz as f64),
                 demand: inst.cpu_demand_mhz as f64,
                 shares: shares.max(1.0),
             };
-            on_host[h - first].push((id, claim));
+            let mem = Claim {
+                reservation: inst.mem_reserved as f64,
+                limit: (inst.size_mem as f64).max(inst.mem_reserved as f64),
+                demand: inst.mem_demand as f64,
+                shares: (inst.size_mem as f64 / MIB * NORMAL_MEMORY_SHARES_PER_MB).max(1.0),
+            };
+            on_host[h - first].push((id, cpu, mem));
         }
         let mut vms = Vec::new();
         let mut ids = Vec::new();
         for (local, list) in on_host.iter().enumerate() {
-            let claims: Vec<Claim> = list.iter().map(|(_, c)| *c).collect();
-            let e = entitlements(hosts[local].cpu_capacity_mhz as f64, &claims);
-            for ((id, _), ent) in list.iter().zip(e) {
+            let cpu: Vec<Claim> = list.iter().map(|(_, c, _)| *c).collect();
+            let mem: Vec<Claim> = list.iter().map(|(_, _, m)| *m).collect();
+            let e_cpu = entitlements(hosts[local].cpu_capacity_mhz as f64, &cpu);
+            let e_mem = entitlements(hosts[local].mem_capacity as f64, &mem);
+            for (((id, _, _), ec), em) in list.iter().zip(e_cpu).zip(e_mem) {
                 let inst = self.instances.get(*id).expect("listed above");
                 vms.push(BalanceVm {
                     host: local,
-                    cpu_mhz: ent.round() as u64,
-                    mem: inst.mem_demand,
+                    cpu_mhz: ec.round() as u64,
+                    mem: em.round() as u64,
                     mem_size: inst.size_mem,
                     movable: !inst.is_pod
                         && inst.state == InstanceState::Running
                         && inst.migrating_to == HostId::NONE
                         // VMs kept together move only as a group, which DRS does not do.
                         && self.groups[inst.group].spec.rules.vms != Some(VmRule::Together),
+                    rule: rule_of[inst.group.index()],
                 });
                 ids.push(*id);
             }
         }
-        let path = self
-            .cluster_hosts(cluster)
-            .iter()
-            .map(|h| h.nic_bytes_per_s)
-            .fold(f64::INFINITY, f64::min);
-        let params = BalanceParams {
-            level: drs.level,
-            max_moves: drs.max_moves,
-            migration_bandwidth: PrecopyParams::default().migration_bandwidth(path, 1),
-            ..BalanceParams::default()
-        };
-        let pass = balance(
-            &BalanceView {
-                hosts: &hosts,
-                vms: &vms,
-            },
-            &params,
-        );
-        obs.drs_pass(now, self, cluster, &pass, &ids);
-        for r in &pass.recommendations {
-            let (vm, src, dst) = (
-                ids[r.vm],
-                HostId((first + r.from) as u32),
-                HostId((first + r.to) as u32),
-            );
-            // DRS never breaks a rule, `should` rules included: such moves are dropped.
-            let group = self.instances.get(vm).expect("listed").group;
-            if !self.groups[group].allows(r.to, true, Some(r.from)) {
-                continue;
-            }
-            if self.clusters[cluster]
-                .slots
-                .try_start((vm, src, dst), r.from, r.to)
-            {
-                self.begin_migration(now, vm, src, dst, obs);
-            }
-        }
-        self.dpm_evaluate(now, cluster, obs);
-        let next = now + drs.interval;
-        if next <= self.end {
-            self.queue.schedule_at(next, Event::DrsPass { cluster });
+        BalanceInput {
+            hosts,
+            vms,
+            rules,
+            ids,
         }
     }
 
@@ -227,17 +277,10 @@ impl World {
             return;
         };
         let (src, dst, overhead) = (inst.host, inst.migrating_to, inst.migration_overhead_mhz);
-        let fraction = self.groups[inst.group]
-            .spec
-            .demand
-            .fraction(now.as_secs_f64(), inst.demand_state as f64);
         let dst_view = self.hosts[dst].view;
-        let size_mhz = Request {
-            cpu: inst.size_cpu,
-            ..inst.request
-        }
-        .cpu_mhz_on(&dst_view);
-        let new_demand = (size_mhz as f64 * fraction).round() as u64;
+        // CPU sizes in cores are host-relative: the demand in MHz follows the new host.
+        let (new_demand, _) =
+            inst.demand_on(&self.groups[inst.group].spec, &dst_view, now.as_secs_f64());
         let new_reserve = inst.request.cpu_mhz_on(&dst_view);
         let (old_reserve, mem_reserve, old_demand, mem_demand) = (
             inst.cpu_reserved_mhz,

@@ -1,4 +1,5 @@
-//! How a host's CPU is divided among the VMs (and pods) on it: their **entitlements**.
+//! How a host's CPU and memory are divided among the VMs (and pods) on it: their
+//! **entitlements**.
 //!
 //! vSphere's resource allocation gives every VM at least its reservation and never more
 //! than its limit, and a VM never gets more than it demands unless its reservation says
@@ -33,6 +34,10 @@ pub struct Claim {
 /// CPU shares of a VM at vSphere's "Normal" level: 1,000 per vCPU ("Low" is 500, "High"
 /// 2,000; vSphere Resource Management guide, "Share Allocation Symbols").
 pub const NORMAL_SHARES_PER_VCPU: f64 = 1000.0;
+
+/// Memory shares of a VM at "Normal": 10 per MB of configured memory ("Low" 5, "High" 20;
+/// the same guide and table). Memory entitlements use the same formula as CPU.
+pub const NORMAL_MEMORY_SHARES_PER_MB: f64 = 10.0;
 
 impl Claim {
     /// What the VM would get on an idle host.

@@ -3,8 +3,8 @@
 
 use super::ids::{GroupId, HostId, ImageId};
 use crate::engine::SimTime;
-use crate::policy::Request;
-use crate::scenario::CpuAmount;
+use crate::policy::{HostView, Request};
+use crate::scenario::{CpuAmount, WorkloadSpec};
 
 /// A generational handle: a slot index and the generation of the instance in it, so a
 /// stale handle to a departed instance never reaches its slot's next occupant.
@@ -41,8 +41,10 @@ pub struct Instance {
     /// request) for a pod; configured memory (VM) or requested memory (pod).
     pub size_cpu: CpuAmount,
     pub size_mem: u64,
-    /// The demand model's per-instance state (random-walk value or bursts phase).
+    /// The demand models' per-instance state (random-walk value, bursts phase or trace
+    /// column), for CPU and for memory.
     pub demand_state: f32,
+    pub mem_demand_state: f32,
     /// Its number within its group (0-based): names it in logs as `<group>-<index>`.
     pub index: u32,
     /// While a vMotion is under way: the destination host (else `HostId::NONE`).
@@ -57,6 +59,27 @@ pub struct Instance {
     pub mem_demand: u64,
     /// When the instance was created (its arrival).
     pub created: SimTime,
+}
+
+impl Instance {
+    /// What the instance demands at `t_s` (seconds) on a host seen as `view`: CPU in MHz
+    /// (its CPU size on that host times the CPU demand fraction) and memory in bytes (its
+    /// memory size times the memory demand fraction).
+    pub fn demand_on(&self, spec: &WorkloadSpec, view: &HostView, t_s: f64) -> (u64, u64) {
+        let size_mhz = Request {
+            cpu: self.size_cpu,
+            ..self.request
+        }
+        .cpu_mhz_on(view);
+        let cpu = spec.demand.fraction(t_s, self.demand_state as f64);
+        let mem = spec
+            .memory_demand
+            .fraction(t_s, self.mem_demand_state as f64);
+        (
+            (size_mhz as f64 * cpu).round() as u64,
+            (self.size_mem as f64 * mem).round() as u64,
+        )
+    }
 }
 
 /// Storage for live instances.
@@ -176,6 +199,7 @@ mod tests {
             size_cpu: CpuAmount::Millicores(1),
             size_mem: 1,
             demand_state: 0.0,
+            mem_demand_state: 0.0,
             index: 0,
             migrating_to: HostId::NONE,
             migration_overhead_mhz: 0,

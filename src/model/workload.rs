@@ -2,7 +2,7 @@
 //! process.
 
 use crate::engine::{RngStream, SimDuration, SimTime, StreamFactory};
-use crate::scenario::{Arrival, VmRule, WorkloadSpec};
+use crate::scenario::{Arrival, HostMasks, VmRule, WorkloadSpec};
 
 pub struct Group {
     pub spec: WorkloadSpec,
@@ -12,15 +12,18 @@ pub struct Group {
     pub lifetime_rng: RngStream,
     /// Sizes, requests and images drawn per instance.
     pub size_rng: RngStream,
-    /// Per-instance demand (random-walk steps, bursts phases).
+    /// Per-instance CPU demand (random-walk steps, bursts phases).
     pub demand_rng: RngStream,
+    /// The same for memory demand: its own stream, so a memory model leaves the CPU
+    /// draws as they were.
+    pub memory_demand_rng: RngStream,
     /// Instances created so far.
     pub created: u64,
     /// For VM-VM rules: how many of the group's VMs are on (or migrating to) each host of
     /// its cluster, by host index within the cluster.
     pub on_host: Vec<u32>,
-    /// For a VM-host rule: which hosts of the cluster are in the rule's host group.
-    pub host_mask: Option<(Vec<bool>, bool)>,
+    /// For VM-host rules: which hosts of the cluster they allow.
+    pub host_masks: Option<HostMasks>,
 }
 
 impl Group {
@@ -28,8 +31,13 @@ impl Group {
     /// `with_should` applies a `should` host rule too; `leaving` is a host the VM is
     /// leaving (its presence there does not count for `together`).
     pub fn allows(&self, local: usize, with_should: bool, leaving: Option<usize>) -> bool {
-        if let Some((mask, must)) = &self.host_mask {
-            if (*must || with_should) && !mask[local] {
+        if let Some(m) = &self.host_masks {
+            let mask = if with_should {
+                &m.preferred
+            } else {
+                &m.required
+            };
+            if !mask[local] {
                 return false;
             }
         }
@@ -65,8 +73,9 @@ impl Group {
             lifetime_rng: streams.stream(&format!("workload/{n}/lifetime")),
             size_rng: streams.stream(&format!("workload/{n}/size")),
             demand_rng: streams.stream(&format!("workload/{n}/demand")),
+            memory_demand_rng: streams.stream(&format!("workload/{n}/memory_demand")),
             on_host: Vec::new(),
-            host_mask: None,
+            host_masks: None,
             spec,
             created: 0,
         }

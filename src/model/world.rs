@@ -201,6 +201,11 @@ impl World {
                 .spec
                 .demand
                 .initial_state(g.created - 1, &mut g.demand_rng) as f32,
+            mem_demand_state: g
+                .spec
+                .memory_demand
+                .initial_state(g.created - 1, &mut g.memory_demand_rng)
+                as f32,
             index: (g.created - 1) as u32,
             migrating_to: HostId::NONE,
             migration_overhead_mhz: 0,
@@ -266,17 +271,8 @@ impl World {
         inst.host = host;
         inst.cpu_reserved_mhz = inst.request.cpu_mhz_on(&view);
         inst.mem_reserved = inst.request.memory;
-        let demand = self.groups[group]
-            .spec
-            .demand
-            .fraction(now.as_secs_f64(), inst.demand_state as f64);
-        let size_mhz = Request {
-            cpu: inst.size_cpu,
-            ..inst.request
-        }
-        .cpu_mhz_on(&view);
-        inst.cpu_demand_mhz = (size_mhz as f64 * demand).round() as u64;
-        inst.mem_demand = inst.size_mem;
+        (inst.cpu_demand_mhz, inst.mem_demand) =
+            inst.demand_on(&self.groups[group].spec, &view, now.as_secs_f64());
         let (cpu_r, mem_r) = (inst.cpu_reserved_mhz, inst.mem_reserved);
         let (cpu_d, mem_d) = (inst.cpu_demand_mhz, inst.mem_demand);
         let is_pod = inst.is_pod;
@@ -421,21 +417,22 @@ impl World {
             if inst.group != group || inst.host == HostId::NONE {
                 continue;
             }
-            let state = g
+            inst.demand_state =
+                g.spec
+                    .demand
+                    .step(inst.demand_state as f64, &mut g.demand_rng) as f32;
+            inst.mem_demand_state = g
                 .spec
-                .demand
-                .step(inst.demand_state as f64, &mut g.demand_rng);
-            inst.demand_state = state as f32;
+                .memory_demand
+                .step(inst.mem_demand_state as f64, &mut g.memory_demand_rng)
+                as f32;
             let view = &mut self.hosts[inst.host].view;
-            let size_mhz = Request {
-                cpu: inst.size_cpu,
-                ..inst.request
-            }
-            .cpu_mhz_on(view);
-            let cpu = (size_mhz as f64 * g.spec.demand.fraction(t, state)).round() as u64;
-            if cpu != inst.cpu_demand_mhz {
+            let (cpu, mem) = inst.demand_on(&g.spec, view, t);
+            if (cpu, mem) != (inst.cpu_demand_mhz, inst.mem_demand) {
                 view.cpu_demand_mhz = view.cpu_demand_mhz - inst.cpu_demand_mhz + cpu;
+                view.mem_demand = view.mem_demand - inst.mem_demand + mem;
                 inst.cpu_demand_mhz = cpu;
+                inst.mem_demand = mem;
                 changed.push(inst.host);
             }
         }
@@ -482,8 +479,8 @@ impl World {
         let strict = c.policy.place_where(&view, request, &|h| {
             Some(h) != leaving && g.allows(h, true, leaving)
         });
-        match (&strict, &g.host_mask) {
-            (Placement::NoFit(_), Some((_, false))) => {
+        match (&strict, &g.host_masks) {
+            (Placement::NoFit(_), Some(m)) if m.has_preferential => {
                 let relaxed = c.policy.place_where(&view, request, &|h| {
                     Some(h) != leaving && g.allows(h, false, leaving)
                 });

@@ -139,6 +139,18 @@ pub struct BalanceVm {
     pub mem_size: u64,
     /// May be migrated (fully automated, not pinned, not already migrating).
     pub movable: bool,
+    /// Index in [`BalanceView::rules`] of the DRS rules it is under, if any.
+    pub rule: Option<u32>,
+}
+
+/// The DRS rules of a group of VMs, as the balancer sees them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BalanceRule {
+    /// VM-VM anti-affinity: no two of the rule's VMs on one host.
+    pub separate: bool,
+    /// The hosts its VMs may run on, by host index (`None`: any): the required and the
+    /// preferential VM-host rules together, since DRS breaks neither when it balances.
+    pub hosts: Option<Vec<bool>>,
 }
 
 /// The read-only input of a pass.
@@ -146,6 +158,8 @@ pub struct BalanceVm {
 pub struct BalanceView<'a> {
     pub hosts: &'a [BalanceHost],
     pub vms: &'a [BalanceVm],
+    /// The rules the VMs refer to.
+    pub rules: &'a [BalanceRule],
 }
 
 /// The parameters of a pass; see the module documentation for their defaults and sources.
@@ -189,9 +203,10 @@ pub enum Reason {
     BalanceCpu,
     /// Reduces the imbalance, mostly of memory.
     BalanceMemory,
-    /// Fixes a broken affinity or anti-affinity rule (mandatory, priority 1; later).
+    /// Fixes a broken rule (mandatory, priority 1): a VM on a host its `should` rule
+    /// avoids, or two VMs kept apart on one host.
     Rule,
-    /// Evacuates a host entering maintenance mode (mandatory, priority 1; later).
+    /// Evacuates a host entering maintenance mode or standby (mandatory, priority 1).
     Maintenance,
 }
 
@@ -207,7 +222,8 @@ pub struct Recommendation {
     pub reason: Reason,
     /// 1 (mandatory) ..= 5, from the imbalance before this move.
     pub priority: u8,
-    /// Imbalance before this move minus imbalance after it (> 0).
+    /// Imbalance before this move minus imbalance after it: > 0 for a balance move; a
+    /// mandatory move may cost balance (< 0).
     pub gain: f64,
 }
 
@@ -306,7 +322,7 @@ pub fn balance(view: &BalanceView, params: &BalanceParams) -> BalancePass {
         imbalance_after: before,
         recommendations: Vec::new(),
     };
-    if level == 1 || n < 2 {
+    if n < 2 {
         return pass;
     }
 
@@ -317,10 +333,46 @@ pub fn balance(view: &BalanceView, params: &BalanceParams) -> BalancePass {
             on_host[vm.host].push(i as u32);
         }
     }
+    let mut rules = RuleState::new(view);
+
+    // Mandatory moves first, at every level: they repair broken rules.
+    for v in rules.broken(view) {
+        if pass.recommendations.len() >= params.max_moves {
+            break;
+        }
+        let vm = &view.vms[v as usize];
+        if !on_host[vm.host].contains(&v) {
+            continue;
+        }
+        let before = loads.stats();
+        let src = vm.host;
+        let best = loads
+            .accepting
+            .iter()
+            .copied()
+            .filter(|&d| d != src && loads.fits(d, vm) && rules.allows(view, vm, d))
+            .map(|d| (loads.variance_change(&before, vm, src, d, w).0, d))
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let Some((_, dst)) = best else { continue };
+        pass.recommendations.push(loads.take(
+            &mut on_host,
+            &mut rules,
+            view,
+            v,
+            dst,
+            w,
+            Reason::Rule,
+            1,
+        ));
+    }
+    if level == 1 {
+        pass.imbalance_after = loads.stats().combined_var(w).sqrt();
+        return pass;
+    }
+
     let k = params.candidate_hosts.max(1);
     let cost_per_byte =
         params.migration_cost_weight / params.migration_bandwidth / params.stable_period_s;
-    let nf = n as f64;
 
     while pass.recommendations.len() < params.max_moves {
         let s = loads.stats();
@@ -335,27 +387,13 @@ pub fn balance(view: &BalanceView, params: &BalanceParams) -> BalancePass {
 
         let mut best: Option<Candidate> = None;
         for &src in &sources {
-            let (lc_s, lm_s) = (loads.cpu[src], loads.mem[src]);
-            let (cap_c_s, cap_m_s) = loads.caps(src);
             for &v in &on_host[src] {
                 let vm = &view.vms[v as usize];
-                let (xc_s, xm_s) = (vm.cpu_mhz as f64 / cap_c_s, vm.mem as f64 / cap_m_s);
-                // The source's part of the change of the sums of squares.
-                let dq_c_src = xc_s * xc_s - 2.0 * lc_s * xc_s;
-                let dq_m_src = xm_s * xm_s - 2.0 * lm_s * xm_s;
                 for &dst in &dests {
-                    if dst == src || !loads.fits(dst, vm) {
+                    if dst == src || !loads.fits(dst, vm) || !rules.allows(view, vm, dst) {
                         continue;
                     }
-                    let (cap_c_d, cap_m_d) = loads.caps(dst);
-                    let (xc_d, xm_d) = (vm.cpu_mhz as f64 / cap_c_d, vm.mem as f64 / cap_m_d);
-                    let dq_c = dq_c_src + xc_d * xc_d + 2.0 * loads.cpu[dst] * xc_d;
-                    let ds_c = xc_d - xc_s;
-                    let dv_c = dq_c / nf - ds_c * (2.0 * s.sum_cpu + ds_c) / (nf * nf);
-                    let dq_m = dq_m_src + xm_d * xm_d + 2.0 * loads.mem[dst] * xm_d;
-                    let ds_m = xm_d - xm_s;
-                    let dv_m = dq_m / nf - ds_m * (2.0 * s.sum_mem + ds_m) / (nf * nf);
-                    let dv = w * dv_c + (1.0 - w) * dv_m;
+                    let (dv, dv_c, dv_m) = loads.variance_change(&s, vm, src, dst, w);
                     if dv > -MIN_VAR_DROP {
                         continue;
                     }
@@ -373,37 +411,101 @@ pub fn balance(view: &BalanceView, params: &BalanceParams) -> BalancePass {
                     best = Some(Candidate {
                         dv,
                         vm: v,
-                        from: src,
                         to: dst,
-                        cpu_drop: -w * dv_c,
-                        mem_drop: -(1.0 - w) * dv_m,
+                        cpu_drop: -dv_c,
+                        mem_drop: -dv_m,
                     });
                 }
             }
         }
         let Some(b) = best else { break };
-        let vm = &view.vms[b.vm as usize];
-        loads.shift(b.from, b.to, vm);
-        // The gain as recomputed from the new loads (the O(1) estimate differs by rounding).
-        let after = loads.stats().combined_var(w).sqrt();
-        let list = &mut on_host[b.from];
-        let at = list.iter().position(|&x| x == b.vm).expect("listed");
-        list.remove(at);
-        pass.recommendations.push(Recommendation {
-            vm: b.vm as usize,
-            from: b.from,
-            to: b.to,
-            reason: if b.cpu_drop >= b.mem_drop {
-                Reason::BalanceCpu
-            } else {
-                Reason::BalanceMemory
-            },
-            priority: p,
-            gain: current - after,
-        });
+        let reason = if b.cpu_drop >= b.mem_drop {
+            Reason::BalanceCpu
+        } else {
+            Reason::BalanceMemory
+        };
+        pass.recommendations.push(loads.take(
+            &mut on_host,
+            &mut rules,
+            view,
+            b.vm,
+            b.to,
+            w,
+            reason,
+            p,
+        ));
     }
     pass.imbalance_after = loads.stats().combined_var(w).sqrt();
     pass
+}
+
+/// Where the rules' VMs are during a pass, to keep VMs that must stay apart apart.
+struct RuleState {
+    /// For each rule with `separate`: its VMs per host (else empty).
+    on_host: Vec<Vec<u32>>,
+}
+
+impl RuleState {
+    fn new(view: &BalanceView) -> Self {
+        let mut on_host: Vec<Vec<u32>> = view
+            .rules
+            .iter()
+            .map(|r| {
+                if r.separate {
+                    vec![0; view.hosts.len()]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        for vm in view.vms {
+            if let Some(r) = vm.rule {
+                if let Some(c) = on_host[r as usize].get_mut(vm.host) {
+                    *c += 1;
+                }
+            }
+        }
+        RuleState { on_host }
+    }
+
+    /// Whether `vm`'s rules let it go to `dst`.
+    fn allows(&self, view: &BalanceView, vm: &BalanceVm, dst: usize) -> bool {
+        let Some(r) = vm.rule else { return true };
+        let rule = &view.rules[r as usize];
+        rule.hosts.as_ref().is_none_or(|h| h[dst])
+            && (!rule.separate || self.on_host[r as usize][dst] == 0)
+    }
+
+    /// The movable VMs that break a rule, in index order: on a host their rule avoids, or
+    /// sharing a host with a lower-indexed VM they must be kept apart from.
+    fn broken(&self, view: &BalanceView) -> Vec<u32> {
+        let mut seen: Vec<Vec<bool>> = self.on_host.iter().map(|c| vec![false; c.len()]).collect();
+        let mut out = Vec::new();
+        for (i, vm) in view.vms.iter().enumerate() {
+            let Some(r) = vm.rule else { continue };
+            let rule = &view.rules[r as usize];
+            let mut broken = rule.hosts.as_ref().is_some_and(|h| !h[vm.host]);
+            if rule.separate {
+                let first = &mut seen[r as usize][vm.host];
+                broken |= *first;
+                *first = true;
+            }
+            if broken && vm.movable {
+                out.push(i as u32);
+            }
+        }
+        out
+    }
+
+    fn shift(&mut self, vm: &BalanceVm, to: usize) {
+        if let Some(r) = vm.rule {
+            let c = &mut self.on_host[r as usize];
+            if !c.is_empty() {
+                c[vm.host] -= 1;
+                c[to] += 1;
+            }
+        }
+    }
 }
 
 /// The best move found so far in a step.
@@ -411,7 +513,6 @@ struct Candidate {
     /// Change of the combined variance (< 0).
     dv: f64,
     vm: u32,
-    from: usize,
     to: usize,
     cpu_drop: f64,
     mem_drop: f64,
@@ -509,6 +610,65 @@ impl<'a> Loads<'a> {
                 .is_some_and(|m| m <= h.mem_capacity)
     }
 
+    /// The change of the combined variance, and of the CPU and memory variances (weighted),
+    /// if `vm` moved from `src` to `dst`: O(1) from the sums of loads (`stats`) and the two
+    /// hosts' change of squared loads, `var = Σl²/N − (Σl/N)²`.
+    fn variance_change(
+        &self,
+        s: &Stats,
+        vm: &BalanceVm,
+        src: usize,
+        dst: usize,
+        w: f64,
+    ) -> (f64, f64, f64) {
+        let nf = self.accepting.len() as f64;
+        let (cap_c_s, cap_m_s) = self.caps(src);
+        let (cap_c_d, cap_m_d) = self.caps(dst);
+        let (xc_s, xm_s) = (vm.cpu_mhz as f64 / cap_c_s, vm.mem as f64 / cap_m_s);
+        let (xc_d, xm_d) = (vm.cpu_mhz as f64 / cap_c_d, vm.mem as f64 / cap_m_d);
+        let dq_c =
+            xc_s * xc_s - 2.0 * self.cpu[src] * xc_s + xc_d * xc_d + 2.0 * self.cpu[dst] * xc_d;
+        let ds_c = xc_d - xc_s;
+        let dv_c = dq_c / nf - ds_c * (2.0 * s.sum_cpu + ds_c) / (nf * nf);
+        let dq_m =
+            xm_s * xm_s - 2.0 * self.mem[src] * xm_s + xm_d * xm_d + 2.0 * self.mem[dst] * xm_d;
+        let ds_m = xm_d - xm_s;
+        let dv_m = dq_m / nf - ds_m * (2.0 * s.sum_mem + ds_m) / (nf * nf);
+        (w * dv_c + (1.0 - w) * dv_m, w * dv_c, (1.0 - w) * dv_m)
+    }
+
+    /// Carries a chosen move out on the pass's state and returns its recommendation, with
+    /// the gain recomputed from the new loads (the O(1) estimate differs by rounding).
+    #[allow(clippy::too_many_arguments)]
+    fn take(
+        &mut self,
+        on_host: &mut [Vec<u32>],
+        rules: &mut RuleState,
+        view: &BalanceView,
+        v: u32,
+        to: usize,
+        w: f64,
+        reason: Reason,
+        priority: u8,
+    ) -> Recommendation {
+        let vm = &view.vms[v as usize];
+        let from = vm.host;
+        let before = self.stats().combined_var(w).sqrt();
+        self.shift(from, to, vm);
+        rules.shift(vm, to);
+        let list = &mut on_host[from];
+        let at = list.iter().position(|&x| x == v).expect("listed");
+        list.remove(at);
+        Recommendation {
+            vm: v as usize,
+            from,
+            to,
+            reason,
+            priority,
+            gain: before - self.stats().combined_var(w).sqrt(),
+        }
+    }
+
     fn shift(&mut self, from: usize, to: usize, vm: &BalanceVm) {
         self.cpu_used[from] -= vm.cpu_mhz;
         self.mem_used[from] -= vm.mem;
@@ -590,6 +750,7 @@ mod tests {
             mem: mem_gib * GIB,
             mem_size: mem_gib * GIB,
             movable: true,
+            rule: None,
         }
     }
 
@@ -601,7 +762,98 @@ mod tests {
     }
 
     fn run(hosts: &[BalanceHost], vms: &[BalanceVm], params: &BalanceParams) -> BalancePass {
-        balance(&BalanceView { hosts, vms }, params)
+        balance(
+            &BalanceView {
+                hosts,
+                vms,
+                rules: &[],
+            },
+            params,
+        )
+    }
+
+    fn run_with_rules(
+        hosts: &[BalanceHost],
+        vms: &[BalanceVm],
+        rules: &[BalanceRule],
+        params: &BalanceParams,
+    ) -> BalancePass {
+        balance(&BalanceView { hosts, vms, rules }, params)
+    }
+
+    fn under(rule: u32, mut vm: BalanceVm) -> BalanceVm {
+        vm.rule = Some(rule);
+        vm
+    }
+
+    #[test]
+    fn a_vm_off_its_should_hosts_goes_back_even_at_level_1() {
+        // VM 0 should run on host 1 (it was placed on host 0 when host 1 was full). A
+        // balanced cluster and level 1 still make the mandatory move, priority 1.
+        let hosts = vec![host(10_000, 100); 2];
+        let vms = vec![under(0, vm(0, 1000, 10)), vm(1, 1000, 10)];
+        let rules = [BalanceRule {
+            separate: false,
+            hosts: Some(vec![false, true]),
+        }];
+        for level in [1, 3] {
+            let pass = run_with_rules(&hosts, &vms, &rules, &at_level(level));
+            assert_eq!(moves(&pass), vec![(0, 0, 1)], "level {level}");
+            let r = &pass.recommendations[0];
+            assert_eq!((r.reason, r.priority), (Reason::Rule, 1));
+            assert!(r.gain < 0.0, "the repair costs balance: {}", r.gain);
+        }
+    }
+
+    #[test]
+    fn two_vms_kept_apart_on_one_host_are_separated() {
+        let hosts = vec![host(10_000, 100); 3];
+        let vms = vec![
+            under(0, vm(0, 1000, 10)),
+            under(0, vm(0, 1000, 10)),
+            vm(1, 3000, 30),
+        ];
+        let rules = [BalanceRule {
+            separate: true,
+            hosts: None,
+        }];
+        let pass = run_with_rules(&hosts, &vms, &rules, &at_level(1));
+        // The second VM leaves, for the emptier host 2.
+        assert_eq!(moves(&pass), vec![(1, 0, 2)]);
+    }
+
+    #[test]
+    fn balancing_never_breaks_a_rule() {
+        // Host 0 is busy; host 1 is empty but VM 0 may not go there and VM 1 is kept apart
+        // from VM 2, which is on host 2. Only VM 3, unconstrained, may balance onto host 1
+        // or host 2, and VM 1 may not go to host 2.
+        let hosts = vec![host(10_000, 100); 3];
+        let vms = vec![
+            under(0, vm(0, 3000, 10)),
+            under(1, vm(0, 3000, 10)),
+            under(1, vm(2, 500, 5)),
+            vm(0, 2000, 10),
+        ];
+        let rules = [
+            BalanceRule {
+                separate: false,
+                hosts: Some(vec![true, false, true]),
+            },
+            BalanceRule {
+                separate: true,
+                hosts: None,
+            },
+        ];
+        let pass = run_with_rules(&hosts, &vms, &rules, &at_level(5));
+        assert!(!pass.recommendations.is_empty());
+        let mut after = vms.clone();
+        pass.apply(&mut after);
+        assert_ne!(after[0].host, 1, "{pass:#?}");
+        assert_ne!(after[1].host, after[2].host, "{pass:#?}");
+        assert!(pass
+            .recommendations
+            .iter()
+            .all(|r| r.reason != Reason::Rule));
     }
 
     fn moves(pass: &BalancePass) -> Vec<(usize, usize, usize)> {
@@ -958,6 +1210,7 @@ mod tests {
                 let view = BalanceView {
                     hosts: &hosts,
                     vms: &vms,
+                    rules: &[],
                 };
                 let runs = 50;
                 let t = std::time::Instant::now();
@@ -1031,6 +1284,7 @@ mod tests {
                         mem: mem * GIB,
                         mem_size: size * GIB,
                         movable,
+                        rule: None,
                     });
                 }
             }
@@ -1070,7 +1324,14 @@ mod tests {
             let mut after = vms.clone();
             pass.apply(&mut after);
             assert_within_capacity(&hosts, &after);
-            let again = imbalance(&BalanceView { hosts: &hosts, vms: &after }, cpu_weight);
+            let again = imbalance(
+                &BalanceView {
+                    hosts: &hosts,
+                    vms: &after,
+                    rules: &[],
+                },
+                cpu_weight,
+            );
             prop_assert!((again.combined - pass.imbalance_after).abs() < 1e-12);
         }
     }

@@ -243,6 +243,7 @@ pub fn load_str(
     if !err.diagnostics.is_empty() {
         return fail(err);
     }
+    let hash = crate::engine::rng::fnv1a64(value.to_string().as_bytes());
     let (raw, diags) = deserialize_all_errors(value);
     err.diagnostics = diags;
     let Some(raw) = raw else {
@@ -253,7 +254,7 @@ pub fn load_str(
         _ => Path::new("."),
     };
     match validate(&raw, base_dir) {
-        Ok(s) if err.diagnostics.is_empty() => Ok(s),
+        Ok(s) if err.diagnostics.is_empty() => Ok(Scenario { hash, ..s }),
         Ok(_) => fail(err),
         Err(more) => {
             err.diagnostics.extend(more);

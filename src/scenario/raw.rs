@@ -304,12 +304,18 @@ pub struct RawWorkload {
     /// DRS rules of the group's VMs (vm-group).
     #[serde(default)]
     pub rules: Option<RawRules>,
+    /// Memory demand as a fraction of the VM's configured memory (the pod's memory
+    /// request); the same models as `demand`. Default: all of it.
+    #[serde(default)]
+    pub memory_demand: Option<RawDemand>,
 }
 
 /// `{ vms: separate }` (VM-VM anti-affinity: the group's VMs on distinct hosts),
-/// `{ vms: together }` (VM-VM affinity: all on one host), and/or
-/// `{ hosts: [esx-0, esx-1], host_rule: must }` (VM-host affinity; `should` may be broken
-/// when nothing else fits, and is then counted).
+/// `{ vms: together }` (VM-VM affinity: all on one host), and/or VM-host rules:
+/// `{ hosts: [esx-0, esx-1], host_rule: must }` (one rule) or
+/// `{ host_rules: [ { hosts: [big], rule: should }, { hosts: [esx-3], rule: must_not } ] }`.
+/// A host list names hosts (`esx-3`) or whole host groups (`esx`). `must` and `must_not`
+/// are never broken; `should` and `should_not` only when nothing else fits (counted).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRules {
@@ -317,8 +323,21 @@ pub struct RawRules {
     pub vms: Option<String>,
     #[serde(default)]
     pub hosts: Option<Vec<String>>,
+    /// `must` (default), `should`, `must_not` or `should_not`, for `hosts`.
     #[serde(default)]
     pub host_rule: Option<String>,
+    /// Several VM-host rules; all of them hold together.
+    #[serde(default)]
+    pub host_rules: Option<Vec<RawHostRule>>,
+}
+
+/// One VM-host rule: the hosts (or host groups) and `must`, `should`, `must_not` or
+/// `should_not`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHostRule {
+    pub hosts: Vec<String>,
+    pub rule: String,
 }
 
 /// DPM: keep the powered-on hosts' utilisation within `target` ± `tolerance`.

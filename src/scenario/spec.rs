@@ -15,6 +15,10 @@ pub struct Scenario {
     pub images: Vec<ImageSpec>,
     pub workloads: Vec<WorkloadSpec>,
     pub maintenance: Vec<MaintenanceSpec>,
+    /// FNV-1a hash of the scenario document after `--set` overrides, in canonical JSON
+    /// (keys sorted): it names the input, and stays the same when the program's types
+    /// change. (Files the scenario refers to, such as traces, are not part of it.)
+    pub hash: u64,
 }
 
 /// A host's maintenance window.
@@ -413,7 +417,10 @@ pub struct WorkloadSpec {
     /// CPU demand as a fraction of the instance's CPU size (VM: vCPUs; pod: limit, else
     /// request), over time.
     pub demand: DemandModel,
-    /// How often a time-varying demand is re-evaluated.
+    /// Memory demand as a fraction of the instance's memory size (VM: configured memory;
+    /// pod: its request), over time.
+    pub memory_demand: DemandModel,
+    /// How often a time-varying demand (CPU or memory) is re-evaluated.
     pub demand_every: SimDuration,
     pub on_no_fit: OnNoFit,
     /// Bytes a running VM dirties per second (what each pre-copy round re-sends).
@@ -430,13 +437,80 @@ pub enum VmRule {
     Together,
 }
 
+/// How a VM-host rule binds the group's VMs to its hosts (vSphere's "Must run on hosts
+/// in group", "Should run on…", "Must not run on…", "Should not run on…").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostRuleKind {
+    Must,
+    Should,
+    MustNot,
+    ShouldNot,
+}
+
+impl HostRuleKind {
+    /// Required (never broken) rather than preferential.
+    pub fn required(self) -> bool {
+        matches!(self, HostRuleKind::Must | HostRuleKind::MustNot)
+    }
+}
+
+/// A VM-host rule: indexes (within the group's cluster) of the rule's hosts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostRule {
+    pub hosts: Vec<usize>,
+    pub kind: HostRuleKind,
+}
+
 /// DRS rules of a workload group's VMs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rules {
     pub vms: Option<VmRule>,
-    /// VM-host affinity: indexes (within the group's cluster) of the hosts the VMs may run
-    /// on, and whether the rule is `must` (never broken) or `should`.
-    pub hosts: Option<(Vec<usize>, bool)>,
+    /// VM-host rules; all hold together.
+    pub hosts: Vec<HostRule>,
+}
+
+/// Which hosts of a cluster the VM-host rules allow, per host index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostMasks {
+    /// Allowed by the required rules (`must`, `must_not`): never broken.
+    pub required: Vec<bool>,
+    /// Allowed by every rule, the preferential ones too; within `required`.
+    pub preferred: Vec<bool>,
+    /// There is a preferential rule (so `preferred` may be dropped when nothing fits).
+    pub has_preferential: bool,
+}
+
+impl Rules {
+    /// The masks of the VM-host rules over a cluster of `hosts` hosts; `None` without
+    /// VM-host rules.
+    pub fn host_masks(&self, hosts: usize) -> Option<HostMasks> {
+        if self.hosts.is_empty() {
+            return None;
+        }
+        let mut required = vec![true; hosts];
+        let mut preferred = vec![true; hosts];
+        for rule in &self.hosts {
+            let mut listed = vec![false; hosts];
+            rule.hosts.iter().for_each(|&h| listed[h] = true);
+            let positive = matches!(rule.kind, HostRuleKind::Must | HostRuleKind::Should);
+            let mask = if rule.kind.required() {
+                &mut required
+            } else {
+                &mut preferred
+            };
+            for (m, l) in mask.iter_mut().zip(&listed) {
+                *m &= *l == positive;
+            }
+        }
+        for (p, r) in preferred.iter_mut().zip(&required) {
+            *p &= *r;
+        }
+        Some(HostMasks {
+            required,
+            preferred,
+            has_preferential: self.hosts.iter().any(|r| !r.kind.required()),
+        })
+    }
 }
 
 impl WorkloadSpec {

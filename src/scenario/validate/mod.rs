@@ -444,6 +444,7 @@ pub fn validate(
         images,
         workloads,
         maintenance,
+        hash: 0,
     })
 }
 

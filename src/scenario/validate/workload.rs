@@ -129,7 +129,25 @@ pub(super) fn workload(
         None => Some(Lifetime::Forever),
         Some(l) => lifetime(v, &format!("{wp}.lifetime"), l),
     };
-    let (demand, demand_every) = demand(v, &format!("{wp}.demand"), w.demand.as_ref());
+    let (demand, every) = demand_model(v, &format!("{wp}.demand"), w.demand.as_ref());
+    let (memory_demand, memory_every) =
+        demand_model(v, &format!("{wp}.memory_demand"), w.memory_demand.as_ref());
+    // One update interval drives both: `every` of whichever gives it.
+    let demand_every = match (
+        w.demand.as_ref().and_then(|d| d.every.as_ref()),
+        w.memory_demand.as_ref().and_then(|d| d.every.as_ref()),
+    ) {
+        (Some(_), Some(_)) if every.is_some() && every != memory_every => {
+            v.err(
+                &format!("{wp}.memory_demand.every"),
+                "`demand.every` and `memory_demand.every` differ",
+                "one update interval re-evaluates both: give `every` once, in `demand`",
+            );
+            None
+        }
+        (None, Some(_)) => memory_every,
+        _ => every,
+    };
     let rules = match &w.rules {
         None => Some(Rules::default()),
         Some(_) if is_pod => {
@@ -194,6 +212,7 @@ pub(super) fn workload(
         arrival: arrival?,
         lifetime: lifetime?,
         demand: demand?,
+        memory_demand: memory_demand?,
         demand_every: demand_every?,
         dirty_rate: dirty_rate?,
         rules: rules?,
@@ -692,7 +711,7 @@ fn fraction(v: &mut V, path: &str, s: &Scalar) -> Option<f64> {
         v.err(
             path,
             format!("demand {x} is not a fraction between 0 and 1"),
-            "the demand is the share of the CPU size in use, e.g. `0.5` for half",
+            "the demand is the share of the size in use, e.g. `0.5` for half",
         );
         None
     }
@@ -709,7 +728,7 @@ fn ordered(v: &mut V, path: &str, min: Option<f64>, max: Option<f64>) -> Option<
 }
 
 /// The demand model and how often it is re-evaluated.
-fn demand(
+fn demand_model(
     v: &mut V,
     dp: &str,
     d: Option<&RawDemand>,
@@ -867,7 +886,8 @@ fn read_trace(v: &mut V, path: &str, file: &str) -> Option<Vec<Vec<f32>>> {
     }
 }
 
-/// DRS rules: VM-VM (separate or together) and VM-host (must or should).
+/// DRS rules: VM-VM (separate or together) and VM-host (must, should, must not, should
+/// not; hosts named one by one or by host group).
 fn rules(
     v: &mut V,
     rp: &str,
@@ -888,18 +908,6 @@ fn rules(
             None
         }
     };
-    let must = match r.host_rule.as_deref() {
-        None | Some("must") => Some(true),
-        Some("should") => Some(false),
-        Some(other) => {
-            v.err(
-                &format!("{rp}.host_rule"),
-                format!("unknown host rule `{other}`"),
-                "use `must` or `should`",
-            );
-            None
-        }
-    };
     if r.host_rule.is_some() && r.hosts.is_none() {
         v.err(
             &format!("{rp}.host_rule"),
@@ -907,48 +915,135 @@ fn rules(
             "list the hosts: `hosts: [esx-0, esx-1]`",
         );
     }
+    // The rules as written, each with the path of its host list: the shorthand first.
+    let mut written: Vec<(String, &[String], String, Option<&str>)> = Vec::new();
+    if let Some(hosts) = &r.hosts {
+        written.push((
+            format!("{rp}.hosts"),
+            hosts,
+            format!("{rp}.host_rule"),
+            r.host_rule.as_deref(),
+        ));
+    }
+    for (i, hr) in r.host_rules.iter().flatten().enumerate() {
+        written.push((
+            format!("{rp}.host_rules[{i}].hosts"),
+            &hr.hosts,
+            format!("{rp}.host_rules[{i}].rule"),
+            Some(hr.rule.as_str()),
+        ));
+    }
+    let mut kinds = Vec::new();
+    for (_, _, kp, kind) in &written {
+        kinds.push(match kind.unwrap_or("must") {
+            "must" => Some(HostRuleKind::Must),
+            "should" => Some(HostRuleKind::Should),
+            "must_not" => Some(HostRuleKind::MustNot),
+            "should_not" => Some(HostRuleKind::ShouldNot),
+            other => {
+                let known = ["must", "should", "must_not", "should_not"];
+                let hint = match did_you_mean(other, known) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "use `must`, `should`, `must_not` or `should_not`".to_string(),
+                };
+                v.err(kp, format!("unknown host rule `{other}`"), hint);
+                None
+            }
+        });
+    }
     let cluster = cluster?;
     let names: Vec<String> = cluster
         .host_groups
         .iter()
         .flat_map(|g| (0..g.count).map(move |n| format!("{}-{n}", g.name)))
         .collect();
-    let hosts = match &r.hosts {
-        None => Some(None),
-        Some(list) if list.is_empty() => {
+    let mut host_rules = Vec::new();
+    let mut all_resolved = true;
+    for ((hp, list, _, _), kind) in written.iter().zip(&kinds) {
+        if list.is_empty() {
             v.err(
-                &format!("{rp}.hosts"),
-                "the host list is empty: no host could run these VMs",
-                "list at least one host",
+                hp,
+                "the host list is empty: the rule names no host",
+                "list at least one host or host group",
             );
-            None
+            all_resolved = false;
+            continue;
         }
-        Some(list) => {
-            let mut idx = Vec::new();
-            for (i, name) in list.iter().enumerate() {
-                match names.iter().position(|n| n == name) {
-                    Some(h) => idx.push(h),
-                    None => v.err(
-                        &format!("{rp}.hosts[{i}]"),
-                        format!("cluster `{}` has no host `{name}`", cluster.name),
-                        "hosts are named `<host group>-<n>`, from 0",
-                    ),
-                }
+        let mut idx = Vec::new();
+        for (i, name) in list.iter().enumerate() {
+            if let Some(h) = names.iter().position(|n| n == name) {
+                idx.push(h);
+            } else if let Some(g) = cluster.host_groups.iter().position(|g| &g.name == name) {
+                let first: u32 = cluster.host_groups[..g].iter().map(|g| g.count).sum();
+                idx.extend((first..first + cluster.host_groups[g].count).map(|h| h as usize));
+            } else {
+                all_resolved = false;
+                v.err(
+                    &format!("{hp}[{i}]"),
+                    format!("cluster `{}` has no host or host group `{name}`", cluster.name),
+                    "hosts are named `<host group>-<n>`, from 0; a host group's name means all its hosts",
+                );
             }
-            (idx.len() == list.len()).then(|| {
-                idx.sort_unstable();
-                idx.dedup();
-                Some(idx)
-            })
         }
+        idx.sort_unstable();
+        idx.dedup();
+        if let Some(kind) = kind {
+            host_rules.push((
+                hp.as_str(),
+                HostRule {
+                    hosts: idx,
+                    kind: *kind,
+                },
+            ));
+        }
+    }
+    let vms = vms?;
+    if !all_resolved || host_rules.len() != written.len() {
+        return None;
+    }
+    // The required rules must leave a host: a VM that must run on A and must not run on A
+    // (or must run on A and on a disjoint B) could never be placed.
+    let n = names.len();
+    let mut allowed = vec![true; n];
+    for (hp, rule) in &host_rules {
+        if !rule.kind.required() {
+            continue;
+        }
+        let before: Vec<usize> = (0..n).filter(|&h| allowed[h]).collect();
+        let one = Rules {
+            vms: None,
+            hosts: vec![rule.clone()],
+        };
+        let mask = one.host_masks(n).expect("one rule").required;
+        for (a, m) in allowed.iter_mut().zip(&mask) {
+            *a &= *m;
+        }
+        if !allowed.iter().any(|a| *a) {
+            let left: Vec<&str> = before.iter().map(|&h| names[h].as_str()).collect();
+            v.err(
+                hp,
+                format!(
+                    "the rules contradict each other: this `{}` rule leaves no host, the rules before it allowing only [{}]",
+                    match rule.kind {
+                        HostRuleKind::Must => "must",
+                        _ => "must_not",
+                    },
+                    left.join(", ")
+                ),
+                "required VM-host rules must leave at least one host the VMs may run on",
+            );
+            return None;
+        }
+    }
+    let rules = Rules {
+        vms,
+        hosts: host_rules.into_iter().map(|(_, r)| r).collect(),
     };
-    let (vms, must, hosts) = (vms?, must?, hosts?);
     // A separate group needs a host per VM that exists at once.
     if vms == Some(VmRule::Separate) {
-        let room = hosts
-            .as_ref()
-            .filter(|_| must)
-            .map_or(names.len(), |h| h.len());
+        let room = rules
+            .host_masks(n)
+            .map_or(n, |m| m.required.iter().filter(|a| **a).count());
         let at_once = match (&arrival.at_start, &arrival.times) {
             (Some(n), _) => units::parse_count(&n.0).unwrap_or(0) as usize,
             (_, Some(t)) => t.len(),
@@ -965,8 +1060,5 @@ fn rules(
             return None;
         }
     }
-    Some(Rules {
-        vms,
-        hosts: hosts.map(|h| (h, must)),
-    })
+    Some(rules)
 }
