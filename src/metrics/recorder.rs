@@ -2,10 +2,11 @@
 
 use crate::engine::Id;
 use crate::engine::{SimDuration, SimTime};
+use crate::model::host::HostState;
 use crate::model::instance::InstanceId;
 use crate::model::vmotion::PrecopyPlan;
 use crate::model::{ClusterId, GroupId, HostId, Observer, World};
-use crate::policy::balance::BalancePass;
+use crate::policy::balance::{BalancePass, Reason};
 use crate::policy::RejectReason;
 use hdrhistogram::Histogram;
 
@@ -109,6 +110,12 @@ pub struct Recorder {
     pub maintenance_evacuation_max_s: f64,
     pub drs_passes: u64,
     pub drs_recommendations: u64,
+    /// Mandatory moves: rule repairs in passes, and evacuations for maintenance or standby.
+    pub drs_mandatory_moves: u64,
+    /// The cluster DRS score before each pass: sum, count and lowest.
+    pub drs_score_sum: f64,
+    pub drs_score_passes: u64,
+    pub drs_score_min: f64,
     /// One JSON object per DRS pass, for `drs.jsonl`.
     pub drs_log: Vec<String>,
     /// Per DRS pass, for plots: (time, cluster, imbalance before, target, moves).
@@ -165,6 +172,10 @@ impl Recorder {
             maintenance_evacuation_max_s: 0.0,
             drs_passes: 0,
             drs_recommendations: 0,
+            drs_mandatory_moves: 0,
+            drs_score_sum: 0.0,
+            drs_score_passes: 0,
+            drs_score_min: f64::INFINITY,
             drs_log: Vec::new(),
             drs_passes_log: Vec::new(),
             host: world
@@ -285,36 +296,52 @@ impl Observer for Recorder {
     ) {
         self.drs_passes += 1;
         self.drs_recommendations += pass.recommendations.len() as u64;
+        self.drs_mandatory_moves += pass
+            .recommendations
+            .iter()
+            .filter(|r| r.priority == 1)
+            .count() as u64;
         let first = world.clusters[cluster].first_host.index();
         let host_name = |local: usize| world.hosts[HostId::from_index(first + local)].name.as_str();
         let recs: Vec<serde_json::Value> = pass
             .recommendations
             .iter()
             .map(|r| {
-                let vm = world.instances.get(vms[r.vm]).map_or_else(
-                    || "?".to_string(),
-                    |i| format!("{}-{}", world.groups[i.group].spec.name, i.index),
-                );
-                serde_json::json!({
+                let vm = vm_name(world, vms[r.vm]);
+                let mut rec = serde_json::json!({
                     "vm": vm,
                     "from": host_name(r.from),
                     "to": host_name(r.to),
                     "reason": r.reason,
                     "priority": r.priority,
                     "gain": r.gain,
-                })
+                });
+                if let (Some(from), Some(to)) = (r.score_from, r.score_to) {
+                    rec["score_from"] = from.into();
+                    rec["score_to"] = to.into();
+                }
+                rec
             })
             .collect();
         let line = serde_json::json!({
             "time_s": now.as_secs_f64(),
             "cluster": world.clusters[cluster].name,
+            "kind": "balance",
+            "policy": pass.policy,
             "level": pass.level,
             "hosts": pass.hosts,
             "imbalance_before": pass.imbalance_before,
             "target": pass.target,
             "imbalance_after": pass.imbalance_after,
+            "score_before": pass.score_before,
+            "score_after": pass.score_after,
             "recommendations": recs,
         });
+        if let Some(score) = pass.score_before {
+            self.drs_score_sum += score;
+            self.drs_score_passes += 1;
+            self.drs_score_min = self.drs_score_min.min(score);
+        }
         self.drs_log.push(line.to_string());
         self.drs_passes_log.push(DrsPassPoint {
             time: now,
@@ -323,6 +350,42 @@ impl Observer for Recorder {
             target: pass.target,
             moves: pass.recommendations.len(),
         });
+    }
+
+    fn evacuation(
+        &mut self,
+        now: SimTime,
+        world: &World,
+        host: HostId,
+        moves: &[(InstanceId, HostId)],
+    ) {
+        let h = &world.hosts[host];
+        let reason = if h.state == HostState::EnteringStandby {
+            Reason::Standby
+        } else {
+            Reason::Maintenance
+        };
+        self.drs_mandatory_moves += moves.len() as u64;
+        let recs: Vec<serde_json::Value> = moves
+            .iter()
+            .map(|&(vm, to)| {
+                serde_json::json!({
+                    "vm": vm_name(world, vm),
+                    "from": h.name,
+                    "to": world.hosts[to].name,
+                    "reason": reason,
+                    "priority": 1,
+                })
+            })
+            .collect();
+        let line = serde_json::json!({
+            "time_s": now.as_secs_f64(),
+            "cluster": world.clusters[h.cluster].name,
+            "kind": "evacuation",
+            "host": h.name,
+            "recommendations": recs,
+        });
+        self.drs_log.push(line.to_string());
     }
 
     fn migration_started(&mut self, _now: SimTime, plan: &PrecopyPlan) {
@@ -466,4 +529,12 @@ impl Observer for Recorder {
         self.end = end;
         self.events_processed = world.events_processed;
     }
+}
+
+/// `<group>-<index>`: how logs name a VM or pod.
+fn vm_name(world: &World, id: InstanceId) -> String {
+    world.instances.get(id).map_or_else(
+        || "?".to_string(),
+        |i| format!("{}-{}", world.groups[i.group].spec.name, i.index),
+    )
 }

@@ -110,6 +110,12 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
     };
     m.insert("drs_passes".into(), json!(rec.drs_passes));
     m.insert("drs_recommendations".into(), json!(rec.drs_recommendations));
+    m.insert("drs_mandatory_moves".into(), json!(rec.drs_mandatory_moves));
+    if rec.drs_score_passes > 0 {
+        let mean = rec.drs_score_sum / rec.drs_score_passes as f64;
+        m.insert("drs_score_mean".into(), r(mean));
+        m.insert("drs_score_min".into(), r(rec.drs_score_min));
+    }
     m.insert("migrations".into(), json!(rec.migrations_done));
     m.insert("migrations_aborted".into(), json!(rec.migrations_aborted));
     m.insert("pods_evicted".into(), json!(rec.pods_evicted));

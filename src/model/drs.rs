@@ -1,7 +1,7 @@
 //! DRS in the world: the periodic load-balancing pass, and the vMotions it starts.
 //!
 //! A pass computes every VM's and pod's CPU entitlement on its host
-//! ([`entitlements`](super::entitlement::entitlements)), asks the balance policy
+//! ([`entitlements`](crate::policy::entitlement::entitlements)), asks the balance policy
 //! ([`crate::policy::balance`]) for moves, and starts a vMotion for each, within vCenter's
 //! concurrent-migration slots (excess moves wait for a slot). Native pods count in the
 //! loads but are never moved (vSphere Pods do not vMotion).
@@ -14,9 +14,6 @@
 //! this one starts (fixed for the migration: not re-shared when others start or end).
 //! A VM whose lifetime ends mid-migration releases both hosts and its slot.
 
-use super::entitlement::{
-    entitlements, Claim, NORMAL_MEMORY_SHARES_PER_MB, NORMAL_SHARES_PER_VCPU,
-};
 use super::event::Event;
 use super::ids::{ClusterId, HostId};
 use super::instance::{InstanceId, InstanceState};
@@ -26,8 +23,13 @@ use crate::engine::{Id, SimTime};
 use crate::policy::balance::{
     balance, BalanceHost, BalanceParams, BalanceRule, BalanceView, BalanceVm,
 };
+use crate::policy::drs_score::{score_pass, vm_scores, ScoreParams, ScoreView, ScoreVm};
+use crate::policy::entitlement::{
+    entitlements, Claim, NORMAL_MEMORY_SHARES_PER_MB, NORMAL_SHARES_PER_VCPU,
+};
 use crate::policy::Request;
-use crate::scenario::VmRule;
+use crate::scenario::{DrsPolicy, VmRule};
+use std::collections::BTreeMap;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -36,6 +38,8 @@ const MIB: f64 = 1024.0 * 1024.0;
 pub struct BalanceInput {
     pub hosts: Vec<BalanceHost>,
     pub vms: Vec<BalanceVm>,
+    /// The same VMs with their claims, for the score policy.
+    pub claims: Vec<ScoreVm>,
     pub rules: Vec<BalanceRule>,
     pub ids: Vec<InstanceId>,
 }
@@ -45,6 +49,14 @@ impl BalanceInput {
         BalanceView {
             hosts: &self.hosts,
             vms: &self.vms,
+            rules: &self.rules,
+        }
+    }
+
+    pub fn score_view(&self) -> ScoreView<'_> {
+        ScoreView {
+            hosts: &self.hosts,
+            vms: &self.claims,
             rules: &self.rules,
         }
     }
@@ -73,7 +85,24 @@ impl World {
             migration_bandwidth: PrecopyParams::default().migration_bandwidth(path, 1),
             ..BalanceParams::default()
         };
-        let pass = balance(&input.view(), &params);
+        let pass = match drs.policy {
+            DrsPolicy::Imbalance => {
+                let mut pass = balance(&input.view(), &params);
+                // The cluster DRS score, for comparison with the `drs-score` policy.
+                let score = ScoreParams::default();
+                let scores = vm_scores(&input.score_view(), &score);
+                pass.score_before =
+                    (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
+                pass
+            }
+            DrsPolicy::Score => score_pass(
+                &input.score_view(),
+                &ScoreParams {
+                    balance: params,
+                    ..ScoreParams::default()
+                },
+            ),
+        };
         obs.drs_pass(now, self, cluster, &pass, &input.ids);
         let first = self.clusters[cluster].first_host.index();
         for r in &pass.recommendations {
@@ -126,12 +155,25 @@ impl World {
             });
         }
 
-        // Every placed instance of the cluster, grouped by host, with its claims.
+        // Migrations decided but waiting for a slot, by VM: they will happen.
+        let queued: BTreeMap<InstanceId, usize> = c
+            .slots
+            .waiting()
+            .map(|(&(vm, _, _), _, dst)| (vm, dst))
+            .collect();
+        // Every placed instance of the cluster, grouped by host, with its claims. A VM on
+        // its way elsewhere (migrating, or waiting for a slot) counts where it is going,
+        // so that a pass does not send more VMs after it, and does not move it again.
         let mut on_host: Vec<Vec<(InstanceId, Claim, Claim)>> = vec![Vec::new(); n];
         for (id, inst) in self.instances.iter_with_ids() {
-            let h = inst.host.index();
+            let mut h = inst.host.index();
             if inst.host == HostId::NONE || h < first || h >= first + n {
                 continue;
+            }
+            if inst.migrating_to != HostId::NONE {
+                h = inst.migrating_to.index();
+            } else if let Some(&dst) = queued.get(&id) {
+                h = first + dst;
             }
             let view = &self.hosts[inst.host].view;
             let size_mhz = Request {
@@ -162,15 +204,16 @@ impl World {
             on_host[h - first].push((id, cpu, mem));
         }
         let mut vms = Vec::new();
+        let mut claims = Vec::new();
         let mut ids = Vec::new();
         for (local, list) in on_host.iter().enumerate() {
             let cpu: Vec<Claim> = list.iter().map(|(_, c, _)| *c).collect();
             let mem: Vec<Claim> = list.iter().map(|(_, _, m)| *m).collect();
             let e_cpu = entitlements(hosts[local].cpu_capacity_mhz as f64, &cpu);
             let e_mem = entitlements(hosts[local].mem_capacity as f64, &mem);
-            for (((id, _, _), ec), em) in list.iter().zip(e_cpu).zip(e_mem) {
+            for (((id, c, m), ec), em) in list.iter().zip(e_cpu).zip(e_mem) {
                 let inst = self.instances.get(*id).expect("listed above");
-                vms.push(BalanceVm {
+                let vm = BalanceVm {
                     host: local,
                     cpu_mhz: ec.round() as u64,
                     mem: em.round() as u64,
@@ -178,16 +221,27 @@ impl World {
                     movable: !inst.is_pod
                         && inst.state == InstanceState::Running
                         && inst.migrating_to == HostId::NONE
+                        && !queued.contains_key(id)
                         // VMs kept together move only as a group, which DRS does not do.
                         && self.groups[inst.group].spec.rules.vms != Some(VmRule::Together),
                     rule: rule_of[inst.group.index()],
+                };
+                claims.push(ScoreVm {
+                    host: local,
+                    cpu: *c,
+                    mem: *m,
+                    mem_size: vm.mem_size,
+                    movable: vm.movable,
+                    rule: vm.rule,
                 });
+                vms.push(vm);
                 ids.push(*id);
             }
         }
         BalanceInput {
             hosts,
             vms,
+            claims,
             rules,
             ids,
         }

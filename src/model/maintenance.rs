@@ -92,6 +92,7 @@ impl World {
             .map(|(id, i)| (id, i.is_pod, i.request, i.group))
             .collect();
         let cluster = self.hosts[host].cluster;
+        let mut moves = Vec::new();
         for (id, is_pod, request, group) in on_host {
             if self
                 .instances
@@ -109,6 +110,7 @@ impl World {
             let (decision, _) = self.place_by_rules(group, &request, Some(src_local));
             if let Placement::Host(local) = decision {
                 let dst = HostId(self.clusters[cluster].first_host.0 + local as u32);
+                moves.push((id, dst));
                 if self.clusters[cluster]
                     .slots
                     .try_start((id, host, dst), src_local, local)
@@ -116,6 +118,9 @@ impl World {
                     self.begin_migration(now, id, host, dst, obs);
                 }
             }
+        }
+        if !moves.is_empty() {
+            obs.evacuation(now, self, host, &moves);
         }
         self.evacuating = false;
     }

@@ -4,7 +4,6 @@
 pub mod build;
 pub mod dpm;
 pub mod drs;
-pub mod entitlement;
 pub mod event;
 pub mod host;
 pub mod ids;

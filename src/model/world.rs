@@ -39,6 +39,17 @@ pub trait Observer {
         _vms: &[InstanceId],
     ) {
     }
+    /// Mandatory moves out of `host`, which is being emptied for maintenance or standby
+    /// (its state says which): each VM and the destination chosen for it (the vMotion
+    /// starts now or when a slot frees). Logged beside the DRS passes.
+    fn evacuation(
+        &mut self,
+        _now: SimTime,
+        _world: &World,
+        _host: HostId,
+        _moves: &[(InstanceId, HostId)],
+    ) {
+    }
     /// A vMotion started with this plan.
     fn migration_started(&mut self, _now: SimTime, _plan: &PrecopyPlan) {}
     /// A vMotion ended: the VM now runs on its destination.

@@ -206,8 +206,12 @@ pub enum Reason {
     /// Fixes a broken rule (mandatory, priority 1): a VM on a host its `should` rule
     /// avoids, or two VMs kept apart on one host.
     Rule,
-    /// Evacuates a host entering maintenance mode or standby (mandatory, priority 1).
+    /// Evacuates a host entering maintenance mode (mandatory, priority 1).
     Maintenance,
+    /// Evacuates a host DPM puts in standby (mandatory, priority 1).
+    Standby,
+    /// Raises the VM's DRS score (the `drs-score` policy).
+    Score,
 }
 
 /// One recommended migration.
@@ -223,13 +227,21 @@ pub struct Recommendation {
     /// 1 (mandatory) ..= 5, from the imbalance before this move.
     pub priority: u8,
     /// Imbalance before this move minus imbalance after it: > 0 for a balance move; a
-    /// mandatory move may cost balance (< 0).
+    /// mandatory move may cost balance (< 0). For `drs-score`: the change of the cluster
+    /// DRS score (mean over VMs).
     pub gain: f64,
+    /// `drs-score`: the VM's score on its source, and the one expected on its destination.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score_from: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score_to: Option<f64>,
 }
 
 /// The outcome of one pass, as `drs.jsonl` will log it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BalancePass {
+    /// `imbalance` (this module) or `drs-score` ([`super::drs_score`]).
+    pub policy: &'static str,
     pub level: u8,
     /// Accepting hosts: the `N` of the priority formula.
     pub hosts: usize,
@@ -238,6 +250,9 @@ pub struct BalancePass {
     pub target: Option<f64>,
     /// The imbalance once every recommendation is carried out.
     pub imbalance_after: f64,
+    /// The cluster DRS score (mean VM score, 0..100) before and after, where known.
+    pub score_before: Option<f64>,
+    pub score_after: Option<f64>,
     /// In the order chosen; carrying them out in this order never overcommits a host.
     pub recommendations: Vec<Recommendation>,
 }
@@ -315,11 +330,14 @@ pub fn balance(view: &BalanceView, params: &BalanceParams) -> BalancePass {
     let n = loads.accepting.len();
     let before = loads.stats().combined_var(w).sqrt();
     let mut pass = BalancePass {
+        policy: "imbalance",
         level,
         hosts: n,
         imbalance_before: before,
         target: target(level, n),
         imbalance_after: before,
+        score_before: None,
+        score_after: None,
         recommendations: Vec::new(),
     };
     if n < 2 {
@@ -440,13 +458,13 @@ pub fn balance(view: &BalanceView, params: &BalanceParams) -> BalancePass {
 }
 
 /// Where the rules' VMs are during a pass, to keep VMs that must stay apart apart.
-struct RuleState {
+pub(crate) struct RuleState {
     /// For each rule with `separate`: its VMs per host (else empty).
     on_host: Vec<Vec<u32>>,
 }
 
 impl RuleState {
-    fn new(view: &BalanceView) -> Self {
+    pub(crate) fn new(view: &BalanceView) -> Self {
         let mut on_host: Vec<Vec<u32>> = view
             .rules
             .iter()
@@ -469,7 +487,7 @@ impl RuleState {
     }
 
     /// Whether `vm`'s rules let it go to `dst`.
-    fn allows(&self, view: &BalanceView, vm: &BalanceVm, dst: usize) -> bool {
+    pub(crate) fn allows(&self, view: &BalanceView, vm: &BalanceVm, dst: usize) -> bool {
         let Some(r) = vm.rule else { return true };
         let rule = &view.rules[r as usize];
         rule.hosts.as_ref().is_none_or(|h| h[dst])
@@ -478,7 +496,7 @@ impl RuleState {
 
     /// The movable VMs that break a rule, in index order: on a host their rule avoids, or
     /// sharing a host with a lower-indexed VM they must be kept apart from.
-    fn broken(&self, view: &BalanceView) -> Vec<u32> {
+    pub(crate) fn broken(&self, view: &BalanceView) -> Vec<u32> {
         let mut seen: Vec<Vec<bool>> = self.on_host.iter().map(|c| vec![false; c.len()]).collect();
         let mut out = Vec::new();
         for (i, vm) in view.vms.iter().enumerate() {
@@ -497,7 +515,7 @@ impl RuleState {
         out
     }
 
-    fn shift(&mut self, vm: &BalanceVm, to: usize) {
+    pub(crate) fn shift(&mut self, vm: &BalanceVm, to: usize) {
         if let Some(r) = vm.rule {
             let c = &mut self.on_host[r as usize];
             if !c.is_empty() {
@@ -666,6 +684,8 @@ impl<'a> Loads<'a> {
             reason,
             priority,
             gain: before - self.stats().combined_var(w).sqrt(),
+            score_from: None,
+            score_to: None,
         }
     }
 

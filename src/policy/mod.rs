@@ -2,6 +2,8 @@
 //! [`view::ClusterView`] and returns a decision that the model carries out.
 
 pub mod balance;
+pub mod drs_score;
+pub mod entitlement;
 pub mod index;
 pub mod placement;
 pub mod view;

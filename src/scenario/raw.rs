@@ -368,7 +368,10 @@ pub struct RawDpm {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDrs {
-    /// Time between balancing passes (default 5m).
+    /// `imbalance` (classic DRS, the default) or `drs-score` (vSphere 7's VM DRS score).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Time between balancing passes (default 5m; 1m for `drs-score`).
     #[serde(default)]
     pub interval: Option<Scalar>,
     /// Migration threshold, 1 (conservative) to 5 (aggressive); default 3.

@@ -63,10 +63,22 @@ pub struct DpmSpec {
 /// DRS load balancing of a cluster.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DrsSpec {
+    /// How passes choose moves.
+    pub policy: DrsPolicy,
     pub interval: SimDuration,
     /// Migration threshold level 1..=5.
     pub level: u8,
     pub max_moves: usize,
+}
+
+/// The DRS balancing policy of a cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrsPolicy {
+    /// Classic DRS (vSphere ≤ 6.7): keep the standard deviation of host loads under the
+    /// threshold's target (`policy::balance`); a pass every 5 minutes by default.
+    Imbalance,
+    /// vSphere 7's VM DRS score (`policy::drs_score`); a pass every minute by default.
+    Score,
 }
 
 impl ClusterSpec {

@@ -203,6 +203,9 @@ impl Observer for Checked {
     ) {
         self.rec.drs_pass(now, w, c, pass, vms)
     }
+    fn evacuation(&mut self, now: SimTime, w: &World, h: HostId, moves: &[(InstanceId, HostId)]) {
+        self.rec.evacuation(now, w, h, moves)
+    }
     fn migration_started(&mut self, now: SimTime, plan: &PrecopyPlan) {
         self.rec.migration_started(now, plan)
     }

@@ -325,9 +325,28 @@ pub(super) fn dpm(v: &mut V, dp: &str, d: &RawDpm) -> Option<DpmSpec> {
 }
 
 pub(super) fn drs(v: &mut V, dp: &str, d: &RawDrs) -> Option<DrsSpec> {
+    let policy = match d.policy.as_deref() {
+        None | Some("imbalance") => Some(DrsPolicy::Imbalance),
+        Some("drs-score") => Some(DrsPolicy::Score),
+        Some(other) => {
+            let hint = match did_you_mean(other, ["imbalance", "drs-score"]) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "use `imbalance` (classic DRS) or `drs-score` (vSphere 7)".to_string(),
+            };
+            v.err(
+                &format!("{dp}.policy"),
+                format!("unknown DRS policy `{other}`"),
+                hint,
+            );
+            None
+        }
+    };
     let interval = match &d.interval {
         Some(i) => v.duration(&format!("{dp}.interval"), i, false),
-        None => Some(SimDuration::from_secs(defaults::DRS_INTERVAL_S)),
+        None => Some(SimDuration::from_secs(match policy {
+            Some(DrsPolicy::Score) => defaults::DRS_SCORE_INTERVAL_S,
+            _ => defaults::DRS_INTERVAL_S,
+        })),
     };
     let level = match &d.threshold {
         Some(t) => {
@@ -353,6 +372,7 @@ pub(super) fn drs(v: &mut V, dp: &str, d: &RawDrs) -> Option<DrsSpec> {
         None => Some(defaults::DRS_MAX_MOVES),
     };
     Some(DrsSpec {
+        policy: policy?,
         interval: interval?,
         level: level?,
         max_moves: max_moves?,

@@ -49,6 +49,9 @@ pub mod defaults {
     /// DRS invocation period: 300 s (vSphere <= 6.7; techramblers, "vSphere 7.0 DRS
     /// re-designed").
     pub const DRS_INTERVAL_S: u64 = 300;
+    /// The `drs-score` policy's period: 60 s (vSphere 7 runs DRS every minute; same
+    /// source).
+    pub const DRS_SCORE_INTERVAL_S: u64 = 60;
     /// DRS migration threshold: level 3 (docs.vmware.com vSphere 6.x resource management,
     /// "DRS Migration Threshold").
     pub const DRS_LEVEL: u8 = 3;
