@@ -388,15 +388,12 @@ impl Observer for Recorder {
         self.drs_log.push(line.to_string());
     }
 
-    fn migration_started(&mut self, _now: SimTime, plan: &PrecopyPlan) {
-        self.vmotion_us
-            .saturating_record(plan.duration.as_nanos() / 1000);
-        self.vmotion_downtime_s += plan.downtime.as_secs_f64();
-        self.vmotion_bytes += plan.bytes_copied;
-    }
-
-    fn migration_done(&mut self, _now: SimTime) {
+    fn migration_done(&mut self, _now: SimTime, outcome: &PrecopyPlan) {
         self.migrations_done += 1;
+        self.vmotion_us
+            .saturating_record(outcome.duration.as_nanos() / 1000);
+        self.vmotion_downtime_s += outcome.downtime.as_secs_f64();
+        self.vmotion_bytes += outcome.bytes_copied;
     }
 
     fn migration_aborted(&mut self, _now: SimTime) {

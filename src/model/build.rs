@@ -66,6 +66,7 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
             entering_maintenance: 0,
             dpm: c.dpm.clone(),
             dpm_history: std::collections::VecDeque::new(),
+            migrations: std::collections::BTreeMap::new(),
             slots: MigrationSlots::for_nics(
                 &hosts[first_host as usize..]
                     .iter()

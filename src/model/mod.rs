@@ -10,6 +10,7 @@ pub mod ids;
 pub mod image;
 pub mod instance;
 pub mod maintenance;
+pub mod migration;
 pub mod pending;
 pub mod vmotion;
 pub mod workload;

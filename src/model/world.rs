@@ -50,10 +50,11 @@ pub trait Observer {
         _moves: &[(InstanceId, HostId)],
     ) {
     }
-    /// A vMotion started with this plan.
+    /// A vMotion started; `plan` is its outcome if its bandwidth stays as it is now.
     fn migration_started(&mut self, _now: SimTime, _plan: &PrecopyPlan) {}
-    /// A vMotion ended: the VM now runs on its destination.
-    fn migration_done(&mut self, _now: SimTime) {}
+    /// A vMotion ended, as `outcome` says (rounds, bytes, duration, downtime): the VM now
+    /// runs on its destination.
+    fn migration_done(&mut self, _now: SimTime, _outcome: &PrecopyPlan) {}
     /// DPM woke `host` (`on`) or sent it to standby (not `on`).
     fn dpm(&mut self, _now: SimTime, _host: HostId, _on: bool) {}
     /// A pod of `group` was evicted (its host entered maintenance).
@@ -101,6 +102,8 @@ pub struct Cluster {
     /// vCenter's concurrent-vMotion slots, by host index within the cluster; a waiting
     /// migration is (VM, source, destination).
     pub slots: MigrationSlots<(InstanceId, HostId, HostId)>,
+    /// The vMotions under way, by VM.
+    pub migrations: std::collections::BTreeMap<InstanceId, super::migration::InFlight>,
     /// Instances by state, for sampling.
     pub vms_running: u64,
     pub pods_starting: u64,
@@ -391,7 +394,7 @@ impl World {
         self.retry_pending_soon(now, ci);
         self.host_updated(now, host, obs);
         if inst.migrating_to != HostId::NONE {
-            self.abort_migration(now, host, &inst, obs);
+            self.abort_migration(now, id, host, &inst, obs);
         }
         obs.departed(now, self, inst.group);
         if self.clusters[ci].entering_maintenance > 0 {

@@ -399,3 +399,97 @@ fn dpm_saves_energy_at_night_without_losing_a_vm() {
         on_at(14.0)
     );
 }
+
+#[test]
+fn level_1_moves_only_to_repair_rules() {
+    let (m, _, rec) = run_example("affinity", &["clusters[0].drs.threshold=1".to_string()]);
+    let mut repairs = 0;
+    for line in &rec.drs_log {
+        let pass: serde_json::Value = serde_json::from_str(line).unwrap();
+        for r in pass["recommendations"].as_array().unwrap() {
+            assert_eq!(r["priority"], 1, "{r}");
+            assert!(["rule", "maintenance", "standby"].contains(&r["reason"].as_str().unwrap()));
+            repairs += 1;
+        }
+    }
+    assert!(
+        repairs > 0,
+        "cache VMs placed against their `should` rule go back"
+    );
+    assert_eq!(m["drs_mandatory_moves"], repairs);
+}
+
+#[test]
+fn concurrent_vmotions_share_the_link_and_speed_up_when_one_ends() {
+    // h-0 holds an idle 4 GiB VM and an idle 8 GiB VM (nothing dirtied: one pre-copy
+    // round each); at 1 s it enters maintenance and both leave for h-1 at once over a
+    // 10 Gbit/s path, whose migration share is 625 MB/s: 312.5 MB/s each. The small one
+    // ends after 4 GiB / 312.5 MB/s = 13.744 s; the big one then has 4 GiB left, alone at
+    // 625 MB/s: 6.872 s more, 20.616 s in all (with the bandwidth fixed at the start it
+    // would take 27.488 s).
+    let yaml = r#"
+name: t
+duration: 1h
+clusters:
+  - name: c
+    hosts: [ { name: h, count: 2, cores: 8, mhz: 2000, memory: 64GiB, nic: 10Gbit/s } ]
+    placement: { policy: first-fit }
+maintenance: [ { host: h-0, at: 1s } ]
+workloads:
+  - { kind: vm-group, name: small, arrival: { at_start: 1 }, size: { vcpus: 1, memory: 4GiB }, dirty_rate: 0B/s }
+  - { kind: vm-group, name: big, arrival: { at_start: 1 }, size: { vcpus: 1, memory: 8GiB }, dirty_rate: 0B/s }
+"#;
+    let (m, rec) = run(yaml);
+    assert_eq!(m["migrations"], 2);
+    let gib = (1u64 << 30) as f64;
+    let small = 4.0 * gib / 312.5e6;
+    let big = small + 4.0 * gib / 625e6;
+    let near = |got: u64, want_s: f64| (got as f64 / 1e6 - want_s).abs() < 0.001 * want_s;
+    assert!(
+        near(rec.vmotion_us.min(), small),
+        "{}",
+        rec.vmotion_us.min()
+    );
+    assert!(near(rec.vmotion_us.max(), big), "{}", rec.vmotion_us.max());
+    assert_eq!(m["vmotion_bytes"], (12.0 * gib) as u64);
+    assert_eq!(m["vmotion_downtime_total_s"], 0.0);
+}
+
+#[test]
+fn drs_score_lifts_the_worst_scored_vms_of_a_packed_start() {
+    let (m, _, rec) = run_example("drs-score", &[]);
+    let passes: Vec<serde_json::Value> = rec
+        .drs_log
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|p: &serde_json::Value| p["kind"] == "balance")
+        .collect();
+    assert!(passes.iter().all(|p| p["policy"] == "drs-score"));
+    // Every minute, by default.
+    assert_eq!(
+        passes[1]["time_s"].as_f64().unwrap() - passes[0]["time_s"].as_f64().unwrap(),
+        60.0
+    );
+    let score = |p: &serde_json::Value, k: &str| p[k].as_f64().unwrap();
+    let first = &passes[0];
+    assert!(
+        score(first, "score_after") > score(first, "score_before") + 10.0,
+        "{first}"
+    );
+    // Each move lifts its VM by at least the level-3 minimum, 10 points.
+    for p in &passes {
+        for r in p["recommendations"].as_array().unwrap() {
+            if r["reason"] == "score" {
+                assert!(score(r, "score_to") - score(r, "score_from") >= 10.0, "{r}");
+            }
+        }
+    }
+    // Later passes start from a better cluster than the packed start.
+    let later: f64 = passes[60..]
+        .iter()
+        .map(|p| score(p, "score_before"))
+        .sum::<f64>()
+        / (passes.len() - 60) as f64;
+    assert!(later > score(first, "score_before") + 10.0, "{later}");
+    assert!(m["drs_score_mean"].as_f64().unwrap() > score(first, "score_before"));
+}

@@ -136,6 +136,10 @@ impl Checked {
                     self.violations
                         .push(format!("{now}: a `must` VM on {}", w.hosts[h].name));
                 }
+                if name == "avoid" && w.hosts[h].name.starts_with("small") {
+                    self.violations
+                        .push(format!("{now}: a `must_not` VM on {}", w.hosts[h].name));
+                }
             }
         }
     }
@@ -209,8 +213,8 @@ impl Observer for Checked {
     fn migration_started(&mut self, now: SimTime, plan: &PrecopyPlan) {
         self.rec.migration_started(now, plan)
     }
-    fn migration_done(&mut self, now: SimTime) {
-        self.rec.migration_done(now)
+    fn migration_done(&mut self, now: SimTime, outcome: &PrecopyPlan) {
+        self.rec.migration_done(now, outcome)
     }
     fn migration_aborted(&mut self, now: SimTime) {
         self.rec.migration_aborted(now)
@@ -241,6 +245,7 @@ fn scenario_yaml(
     drs_level: u32,
     vm_batch: u32,
     maintenance_at_min: u32,
+    score: bool,
     seed: u64,
 ) -> String {
     let cpu_choices: Vec<String> = pod_cpu.iter().map(|c| format!("{c}00m")).collect();
@@ -272,7 +277,14 @@ workloads:
     lifetime: {{ uniform: {{ min: 10m, max: 3h }} }}
     size: {{ vcpus: {vm_vcpus}, memory: 4GiB, reservation: {{ cpu: {vm_res_mhz}MHz, memory: 2GiB }} }}
     demand: {{ random_walk: {{ start: 0.5, step: 0.2, min: 0.0, max: 1.0 }}, every: 10m }}
+    memory_demand: {{ random_walk: {{ start: 0.6, step: 0.2, min: 0.2, max: 1.0 }} }}
     rules: {{ vms: separate }}
+  - kind: vm-group
+    name: avoid
+    arrival: {{ poisson: {{ rate: 3/h }} }}
+    lifetime: {{ exponential: {{ mean: 1h }} }}
+    size: {{ vcpus: 1, memory: 2GiB, reservation: {{ memory: 1GiB }} }}
+    rules: {{ host_rules: [ {{ hosts: [small], rule: must_not }}, {{ hosts: [big-0], rule: should_not }} ] }}
   - kind: vm-group
     name: pinned
     arrival: {{ poisson: {{ rate: 4/h }} }}
@@ -301,7 +313,8 @@ workloads:
             } else {
                 ""
             };
-            format!("drs: {{ interval: 10m, threshold: {drs_level} }}{dpm}")
+            let policy = if score { "drs-score" } else { "imbalance" };
+            format!("drs: {{ policy: {policy}, interval: 10m, threshold: {drs_level} }}{dpm}")
         },
         cpus = cpu_choices.join(", "),
         on_no_fit = if pod_wait { "wait" } else { "reject" },
@@ -326,10 +339,11 @@ proptest! {
         drs_level in 0u32..6,
         vm_batch in 1u32..40,
         maintenance_at_min in 0u32..300,
+        score in any::<bool>(),
         seed in 0u64..1000,
     ) {
         // drs_level 0: no DRS; 1..=5: DRS at that migration threshold.
-        let yaml = scenario_yaml(hosts, cores, mem_gib, policy, pod_rate, &pod_cpu, pod_wait, vm_rate.max(1), vm_vcpus, vm_res_mhz, drs_level, vm_batch, maintenance_at_min, seed);
+        let yaml = scenario_yaml(hosts, cores, mem_gib, policy, pod_rate, &pod_cpu, pod_wait, vm_rate.max(1), vm_vcpus, vm_res_mhz, drs_level, vm_batch, maintenance_at_min, score, seed);
         let scenario = load_str("prop.yaml", &yaml, &[]).map_err(|e| TestCaseError::fail(e.render()))?;
         let mut world = pacsim::model::build(&scenario, 0);
         let mut obs = Checked { rec: Recorder::new(&world), violations: Vec::new() };
