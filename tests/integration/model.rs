@@ -476,11 +476,12 @@ fn drs_score_lifts_the_worst_scored_vms_of_a_packed_start() {
         score(first, "score_after") > score(first, "score_before") + 10.0,
         "{first}"
     );
-    // Each move lifts its VM by at least the level-3 minimum, 10 points.
+    // Each move lifts the cluster's summed score by at least the level-3 minimum, 10
+    // points: its gain is the change of the mean over the 48 VMs.
     for p in &passes {
         for r in p["recommendations"].as_array().unwrap() {
             if r["reason"] == "score" {
-                assert!(score(r, "score_to") - score(r, "score_from") >= 10.0, "{r}");
+                assert!(score(r, "gain") * 48.0 >= 10.0 - 1e-9, "{r}");
             }
         }
     }
