@@ -214,26 +214,32 @@ fn whole_scenario(c: &mut Criterion) {
 }
 
 /// DRS at scale (issue 3): 64 hosts, 4,000 VMs with diurnal demand, a pass every 5 min;
-/// one simulated day here (the full `drs-week` scenario is 7 days).
+/// one simulated day here (the full `drs-week` scenario is 7 days), with each policy.
 fn drs_day(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/drs-week.yaml");
-    let scenario = pacsim::scenario::load_file(&path, &["duration=1d".to_string()])
-        .unwrap_or_else(|e| panic!("{}", e.render()));
     let mut g = c.benchmark_group("scenario_drs_64h_4000vm_1d");
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    g.bench_function("recorder", |b| {
-        b.iter_batched(
-            || pacsim::model::build(&scenario, 0),
-            |mut world| {
-                let mut rec = Recorder::new(&world);
-                pacsim::model::run(&mut world, &mut rec, &mut |_| {});
-                rec.migrations_done
-            },
-            BatchSize::PerIteration,
-        )
-    });
+    for policy in ["imbalance", "drs-score"] {
+        let overrides = [
+            "duration=1d".to_string(),
+            format!("clusters[0].drs.policy={policy}"),
+        ];
+        let scenario = pacsim::scenario::load_file(&path, &overrides)
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        g.bench_function(policy, |b| {
+            b.iter_batched(
+                || pacsim::model::build(&scenario, 0),
+                |mut world| {
+                    let mut rec = Recorder::new(&world);
+                    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+                    rec.migrations_done
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     g.finish();
 }
 

@@ -1,18 +1,12 @@
-//! DRS in the world: the periodic load-balancing pass, and the vMotions it starts.
+//! DRS in the world: the periodic balancing pass, and the vMotions it starts.
 //!
-//! A pass computes every VM's and pod's CPU entitlement on its host
-//! ([`entitlements`](crate::policy::entitlement::entitlements)), asks the balance policy
-//! ([`crate::policy::balance`]) for moves, and starts a vMotion for each, within vCenter's
-//! concurrent-migration slots (excess moves wait for a slot). Native pods count in the
-//! loads but are never moved (vSphere Pods do not vMotion).
-//!
-//! While a VM migrates it holds its reservation on both hosts (so nothing is placed into
-//! the room it is about to take), and costs `cpu_overhead` of its CPU demand on each. When
-//! the pre-copy ends (`vmotion::precopy`: its duration includes the switch-over) the VM
-//! leaves its source. The migration's bandwidth is the narrower NIC of the two hosts, the
-//! migration share of it, divided among the migrations the busier host is running when
-//! this one starts (fixed for the migration: not re-shared when others start or end).
-//! A VM whose lifetime ends mid-migration releases both hosts and its slot.
+//! A pass computes every VM's and pod's CPU and memory entitlements on its host
+//! ([`entitlements`](crate::policy::entitlement::entitlements)), asks the cluster's policy
+//! ([`crate::policy::balance`] or [`crate::policy::drs_score`]) for moves, and starts a
+//! vMotion for each within vCenter's concurrent-migration slots (excess moves wait for a
+//! slot; `migration.rs` runs them). Native pods count in the loads but are never moved
+//! (vSphere Pods do not vMotion). A VM already migrating or waiting for a slot counts on
+//! its destination and is not movable.
 
 use super::event::Event;
 use super::ids::{ClusterId, HostId};

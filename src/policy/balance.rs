@@ -60,12 +60,25 @@
 //! keep rather than correct.
 //!
 //! **Judgement: balance priorities are clamped to 2..=5.** Priority 1 is reserved for
-//! mandatory moves (rules, maintenance: [`Reason::Rule`], [`Reason::Maintenance`], not yet
-//! produced here), so level 1 applies no balance move ([`target`] is `None`), as the
-//! documentation of the conservative setting says. A balanced cluster (imbalance 0) has
+//! mandatory moves (rule repairs here, [`Reason::Rule`]; the model's evacuations for
+//! maintenance and standby, [`Reason::Maintenance`], [`Reason::Standby`]), so level 1
+//! applies no balance move ([`target`] is `None`), as the documentation of the
+//! conservative setting says. A balanced cluster (imbalance 0) has
 //! priority 6: nothing to recommend. Each recommendation carries the priority of the
 //! imbalance *before* it, and the pass stops as soon as that priority exceeds the level,
 //! i.e. once `imbalance ≤ target(level)`.
+//!
+//! # Rules and mandatory moves
+//!
+//! A VM may be under a [`BalanceRule`]: the hosts it may run on (its `must` and `should`
+//! VM-host rules together) and whether its group's VMs are kept apart. Before anything
+//! else, at every level, a pass repairs what is broken — a VM on a host its rule does not
+//! allow (a `should` rule broken at placement because nothing else fitted), or sharing a
+//! host with a lower-indexed VM it must be kept apart from — by moving it to the allowed
+//! host where it fits with the smallest resulting imbalance (priority 1, reason
+//! [`Reason::Rule`]; it may cost balance, so its `gain` may be negative). The balance
+//! moves that follow never take a VM to a host its rule forbids, nor next to a VM it is
+//! kept apart from (counting the moves already chosen in the pass).
 //!
 //! # Greedy selection and the cost-benefit check
 //!
@@ -75,7 +88,7 @@
 //! - go from an accepting host to another accepting host,
 //! - keep the destination's entitlement sums within its CPU and memory capacity (so no
 //!   reservation can be overcommitted, reservations being within entitlements),
-//! - move a `movable` VM not already moved in this pass,
+//! - move a `movable` VM not already moved in this pass, where its rule allows,
 //! - reduce the imbalance (`gain > 0`), and
 //! - pass the cost-benefit check:
 //!
@@ -631,6 +644,7 @@ impl<'a> Loads<'a> {
     /// The change of the combined variance, and of the CPU and memory variances (weighted),
     /// if `vm` moved from `src` to `dst`: O(1) from the sums of loads (`stats`) and the two
     /// hosts' change of squared loads, `var = Σl²/N − (Σl/N)²`.
+    #[inline(always)]
     fn variance_change(
         &self,
         s: &Stats,
