@@ -102,6 +102,10 @@ pub struct Recorder {
     pub pods_evicted: u64,
     /// VMs placed against their `should` host rule because nothing else fitted.
     pub rule_should_broken: u64,
+    /// The most VMs seen breaking a required rule at a sampling instant (always 0: a check).
+    pub rule_must_broken: u64,
+    /// Whether any group has rules (else the check is skipped).
+    has_rules: bool,
     /// DPM transitions: hosts woken and hosts sent to standby.
     pub dpm_power_ons: u64,
     pub dpm_power_offs: u64,
@@ -166,6 +170,11 @@ impl Recorder {
             migrations_aborted: 0,
             pods_evicted: 0,
             rule_should_broken: 0,
+            rule_must_broken: 0,
+            has_rules: world
+                .groups
+                .iter()
+                .any(|g| g.spec.rules != crate::scenario::Rules::default()),
             dpm_power_ons: 0,
             dpm_power_offs: 0,
             maintenance_entered: 0,
@@ -474,6 +483,9 @@ impl Observer for Recorder {
     }
 
     fn sample(&mut self, now: SimTime, world: &World) {
+        if self.has_rules {
+            self.rule_must_broken = self.rule_must_broken.max(world.required_rules_broken());
+        }
         let mut clusters = Vec::with_capacity(world.clusters.len());
         for (id, c) in world.clusters.iter_enumerated() {
             let ci = id.index();

@@ -120,6 +120,7 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
     m.insert("migrations_aborted".into(), json!(rec.migrations_aborted));
     m.insert("pods_evicted".into(), json!(rec.pods_evicted));
     m.insert("rule_should_broken".into(), json!(rec.rule_should_broken));
+    m.insert("rule_must_broken".into(), json!(rec.rule_must_broken));
     m.insert("dpm_power_ons".into(), json!(rec.dpm_power_ons));
     m.insert("dpm_power_offs".into(), json!(rec.dpm_power_offs));
     let hosts_on: Vec<f64> = rec

@@ -11,7 +11,7 @@ use crate::engine::{EventQueue, Id, IdVec, SimDuration, SimTime};
 use crate::policy::balance::BalancePass;
 use crate::policy::index::HostIndex;
 use crate::policy::{ClusterView, HostView, Placement, PlacementPolicy, RejectReason, Request};
-use crate::scenario::{CpuAmount, DrsSpec, OnNoFit, PodRuntimeSpec, WorkloadKind};
+use crate::scenario::{CpuAmount, DrsSpec, OnNoFit, PodRuntimeSpec, VmRule, WorkloadKind};
 
 /// What metrics observe. Every hook has an empty default, so an observer implements only
 /// what it records. The model calls hooks; it never computes a metric itself.
@@ -459,6 +459,33 @@ impl World {
         if next <= self.end {
             self.queue.schedule_at(next, Event::DemandTick { group });
         }
+    }
+
+    /// How many VMs break a required rule now: on a host their `must` / `must_not` rules
+    /// forbid, or beyond the first of a `separate` group on one host (counting where
+    /// migrating VMs are going). The model never lets this be more than 0; metrics check.
+    pub fn required_rules_broken(&self) -> u64 {
+        let mut broken = 0u64;
+        for g in self.groups.values() {
+            if g.spec.rules.vms == Some(VmRule::Separate) {
+                broken += g
+                    .on_host
+                    .iter()
+                    .map(|&n| n.saturating_sub(1) as u64)
+                    .sum::<u64>();
+            }
+        }
+        for inst in self.instances.iter() {
+            let Some(masks) = &self.groups[inst.group].host_masks else {
+                continue;
+            };
+            for h in [inst.host, inst.migrating_to] {
+                if h != HostId::NONE && !masks.required[self.hosts[h].local as usize] {
+                    broken += 1;
+                }
+            }
+        }
+        broken
     }
 
     /// Capacity may have freed in `cluster`: retry its waiting instances now (at most one

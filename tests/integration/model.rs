@@ -364,8 +364,9 @@ fn rules_hold_in_the_affinity_example() {
         "the database VMs are on three distinct hosts: {db_hosts:?}"
     );
     // First-fit would put all three on big-0; the `should` rule is broken only when the
-    // big hosts are full, and each time is counted.
+    // big hosts are full, and each time is counted; required rules never.
     assert!(rec.rule_should_broken > 0);
+    assert_eq!(rec.rule_must_broken, 0);
 }
 
 #[test]

@@ -349,6 +349,7 @@ proptest! {
         let mut obs = Checked { rec: Recorder::new(&world), violations: Vec::new() };
         pacsim::model::run(&mut world, &mut obs, &mut |_| {});
         prop_assert!(obs.violations.is_empty(), "{:?}", &obs.violations[..obs.violations.len().min(3)]);
+        prop_assert_eq!(obs.rec.rule_must_broken, 0);
 
         // Reservations on each host are exactly the sum over its instances.
         let mut cpu = vec![0u64; world.hosts.len()];
