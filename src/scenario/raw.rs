@@ -142,6 +142,65 @@ pub struct RawScenario {
     /// Hosts put into maintenance mode at a time, and back at another.
     #[serde(default)]
     pub maintenance: Vec<RawMaintenance>,
+    /// vSphere Namespaces of supervisor clusters: quotas and storage policies.
+    #[serde(default)]
+    pub namespaces: Vec<RawNamespace>,
+    /// The container registry (Harbor) that images are pulled from.
+    #[serde(default)]
+    pub registry: Option<RawRegistry>,
+    /// VM classes for guest-cluster nodes, beside the built-in ones.
+    #[serde(default)]
+    pub vm_classes: Vec<RawVmClass>,
+}
+
+/// A vSphere Namespace: where a team's pods, volumes and guest clusters live.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNamespace {
+    pub name: String,
+    /// Its supervisor cluster (may be left out when there is one cluster).
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// Limits on what the namespace's pods request and its volumes hold.
+    #[serde(default)]
+    pub quota: Option<RawQuota>,
+    /// Storage policies (= storage classes) its volumes may use; default: all.
+    #[serde(default)]
+    pub storage_policies: Option<Vec<String>>,
+}
+
+/// A ResourceQuota: `cpu` (cores or MHz), `memory`, `storage` (sum of volume sizes).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuota {
+    #[serde(default)]
+    pub cpu: Option<Scalar>,
+    #[serde(default)]
+    pub memory: Option<Scalar>,
+    #[serde(default)]
+    pub storage: Option<Scalar>,
+}
+
+/// Harbor: the registry's bandwidth, shared by the pulls under way, and how many pulls
+/// it serves at once (the rest queue).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegistry {
+    #[serde(default)]
+    pub bandwidth: Option<Scalar>,
+    #[serde(default)]
+    pub concurrent_pulls: Option<Scalar>,
+}
+
+/// A VM class: `{ name, vcpus, memory, guaranteed }` (guaranteed: reserves all of it).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVmClass {
+    pub name: String,
+    pub vcpus: Scalar,
+    pub memory: Scalar,
+    #[serde(default)]
+    pub guaranteed: Option<bool>,
 }
 
 /// `{ host: esx-3, at: 2h, until: 4h }`: the host is evacuated by vMotion from `at` (its
@@ -184,6 +243,89 @@ pub struct RawCluster {
     /// Distributed Power Management (needs `drs`): hosts to standby when load is low.
     #[serde(default)]
     pub dpm: Option<RawDpm>,
+    /// Workload Management: the cluster becomes a supervisor cluster running native pods.
+    #[serde(default)]
+    pub supervisor: Option<RawSupervisor>,
+}
+
+/// A supervisor cluster's control plane and pod start-up. Every field is optional.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSupervisor {
+    /// `true` to enable Workload Management on the cluster.
+    pub enabled: bool,
+    /// Time to install the Spherelet on a host (all hosts in parallel).
+    #[serde(default)]
+    pub spherelet_install: Option<Scalar>,
+    /// Control-plane VM size: `tiny`, `small` (default), `medium` or `large`.
+    #[serde(default)]
+    pub control_plane_size: Option<String>,
+    /// Time to deploy and boot the three control-plane VMs.
+    #[serde(default)]
+    pub control_plane_deploy: Option<Scalar>,
+    /// Kubernetes API: `{ inflight, service_time, tes_latency }`.
+    #[serde(default)]
+    pub api: Option<RawApi>,
+    /// Spherelet node heartbeat (Lease renewal) interval.
+    #[serde(default)]
+    pub heartbeat: Option<Scalar>,
+    /// One kube-scheduler cycle for a pod, the DRS call included.
+    #[serde(default)]
+    pub scheduling: Option<Scalar>,
+    /// The CRX start-up stages of a native pod.
+    #[serde(default)]
+    pub crx: Option<RawCrx>,
+    /// Start-up of an image-fetcher system pod, before its pull begins.
+    #[serde(default)]
+    pub fetcher_startup: Option<Scalar>,
+    /// Time for CNS to provision a persistent volume.
+    #[serde(default)]
+    pub volume_provision: Option<Scalar>,
+    /// Time a deleted pod spends Terminating.
+    #[serde(default)]
+    pub termination: Option<Scalar>,
+    /// Guest-cluster node VMs: time to clone one from its template.
+    #[serde(default)]
+    pub guest_node_clone: Option<Scalar>,
+    /// Guest-cluster node VMs: time to boot and join the cluster.
+    #[serde(default)]
+    pub guest_node_boot: Option<Scalar>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    /// Requests one API server works on at once (kube-apiserver's in-flight limit).
+    #[serde(default)]
+    pub inflight: Option<Scalar>,
+    /// Time an API server spends on one request.
+    #[serde(default)]
+    pub service_time: Option<Scalar>,
+    /// Token Exchange Service (SAML to JWT) latency of a user request.
+    #[serde(default)]
+    pub tes_latency: Option<Scalar>,
+}
+
+/// Durations of the CRX start-up stages (see `pacsim` README for the defaults).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCrx {
+    #[serde(default)]
+    pub create_vm: Option<Scalar>,
+    #[serde(default)]
+    pub power_on: Option<Scalar>,
+    #[serde(default)]
+    pub image_attach: Option<Scalar>,
+    #[serde(default)]
+    pub disk_and_nic: Option<Scalar>,
+    #[serde(default)]
+    pub kernel_boot: Option<Scalar>,
+    #[serde(default)]
+    pub agent_start: Option<Scalar>,
+    #[serde(default)]
+    pub container_start: Option<Scalar>,
+    #[serde(default)]
+    pub readiness: Option<Scalar>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -235,6 +377,15 @@ pub struct RawDatastore {
     pub capacity: Scalar,
     #[serde(default)]
     pub throughput: Option<Scalar>,
+    /// Storage policies it satisfies (default: one named after its type).
+    #[serde(default)]
+    pub policies: Option<Vec<String>>,
+    /// Space for cached container images (supervisor clusters; default 100GiB).
+    #[serde(default)]
+    pub image_cache: Option<Scalar>,
+    /// One local datastore per host (`<name>-<host>`), seen by that host only.
+    #[serde(default)]
+    pub per_host: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -269,13 +420,45 @@ pub struct RawImage {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
-    /// `vm-group` or `pod-group`.
+    /// `vm-group`, `pod-group`, `deployment`, `job` or `guest-cluster`.
     pub kind: String,
     pub name: String,
     /// The cluster the group runs on (may be left out when there is one cluster).
     #[serde(default)]
     pub cluster: Option<String>,
-    pub arrival: RawArrival,
+    /// How instances arrive (vm-group, pod-group).
+    #[serde(default)]
+    pub arrival: Option<RawArrival>,
+    /// The namespace of a supervisor cluster's pods, deployment, job or guest cluster.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// When the deployment, job or guest cluster is created (default 0s).
+    #[serde(default)]
+    pub at: Option<Scalar>,
+    /// Deployment: pods kept running.
+    #[serde(default)]
+    pub replicas: Option<Scalar>,
+    /// Deployment: `[{ at, replicas }]` changes of the replica count.
+    #[serde(default)]
+    pub scale: Option<Vec<RawScale>>,
+    /// Deployment: a rolling update to a new revision.
+    #[serde(default)]
+    pub rollout: Option<RawRollout>,
+    /// Job: successful pods needed.
+    #[serde(default)]
+    pub completions: Option<Scalar>,
+    /// Job: pods running at once.
+    #[serde(default)]
+    pub parallelism: Option<Scalar>,
+    /// A persistent volume for each pod: `{ size, storage_class }`.
+    #[serde(default)]
+    pub volume: Option<RawVolume>,
+    /// Guest cluster: `{ count, class }` of control-plane nodes.
+    #[serde(default)]
+    pub control_plane: Option<RawNodePool>,
+    /// Guest cluster: `{ count, class }` of worker nodes.
+    #[serde(default)]
+    pub workers: Option<RawNodePool>,
     /// `forever`, or one of `{ fixed }`, `{ exponential: { mean } }`,
     /// `{ lognormal: { median, sigma } }`, `{ uniform: { min, max } }`.
     #[serde(default)]
@@ -308,6 +491,45 @@ pub struct RawWorkload {
     /// request); the same models as `demand`. Default: all of it.
     #[serde(default)]
     pub memory_demand: Option<RawDemand>,
+}
+
+/// `{ at, replicas }`: a deployment scaled at a time.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawScale {
+    pub at: Scalar,
+    pub replicas: Scalar,
+}
+
+/// A rolling update at `at` to a new revision (optionally a new image), with
+/// Kubernetes' `max_surge` and `max_unavailable` (counts or percentages; default 25%).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollout {
+    pub at: Scalar,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub max_surge: Option<Scalar>,
+    #[serde(default)]
+    pub max_unavailable: Option<Scalar>,
+}
+
+/// A PersistentVolumeClaim per pod.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVolume {
+    pub size: Scalar,
+    /// A storage class, i.e. a storage policy.
+    pub storage_class: String,
+}
+
+/// Guest-cluster nodes of one VM class.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNodePool {
+    pub count: Scalar,
+    pub class: String,
 }
 
 /// `{ vms: separate }` (VM-VM anti-affinity: the group's VMs on distinct hosts),

@@ -15,6 +15,10 @@ pub struct Scenario {
     pub images: Vec<ImageSpec>,
     pub workloads: Vec<WorkloadSpec>,
     pub maintenance: Vec<MaintenanceSpec>,
+    /// vSphere Namespaces of the supervisor clusters.
+    pub namespaces: Vec<NamespaceSpec>,
+    /// The registry images are pulled from.
+    pub registry: RegistrySpec,
     /// FNV-1a hash of the scenario document after `--set` overrides, in canonical JSON
     /// (keys sorted): it names the input, and stays the same when the program's types
     /// change. (Files the scenario refers to, such as traces, are not part of it.)
@@ -47,6 +51,85 @@ pub struct ClusterSpec {
     pub drs: Option<DrsSpec>,
     /// Distributed Power Management, if enabled.
     pub dpm: Option<DpmSpec>,
+    /// Workload Management, if enabled: a supervisor cluster.
+    pub supervisor: Option<SupervisorSpec>,
+}
+
+/// A supervisor cluster's control plane, API path and pod start-up. The defaults and
+/// their sources are in `validate/supervisor.rs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SupervisorSpec {
+    /// Time to install the Spherelet on one host (hosts in parallel).
+    pub spherelet_install: SimDuration,
+    /// The three control-plane VMs' size, and the time to deploy and boot them.
+    pub control_plane: VmClassSpec,
+    pub control_plane_deploy: SimDuration,
+    /// Requests one API server works on at once, and its time per request.
+    pub api_inflight: u32,
+    pub api_service_time: SimDuration,
+    /// Token Exchange Service latency of a user request.
+    pub tes_latency: SimDuration,
+    /// Spherelet node heartbeat interval.
+    pub heartbeat: SimDuration,
+    /// One scheduling cycle of a pod, the DRS call included.
+    pub scheduling: SimDuration,
+    pub crx: CrxStages,
+    /// Image-fetcher system pod start-up, before its pull.
+    pub fetcher_startup: SimDuration,
+    /// CNS volume provisioning time.
+    pub volume_provision: SimDuration,
+    /// Time a deleted pod spends Terminating.
+    pub termination: SimDuration,
+    /// Guest-cluster node VMs: clone from the template, then boot and join.
+    pub guest_node_clone: SimDuration,
+    pub guest_node_boot: SimDuration,
+}
+
+/// The CRX start-up stages of a native pod after it is bound to a host, in order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CrxStages {
+    pub create_vm: SimDuration,
+    pub power_on: SimDuration,
+    /// Attach the cached image disk (after any fetch).
+    pub image_attach: SimDuration,
+    pub disk_and_nic: SimDuration,
+    pub kernel_boot: SimDuration,
+    pub agent_start: SimDuration,
+    pub container_start: SimDuration,
+    pub readiness: SimDuration,
+}
+
+/// A VM class: vCPUs and memory, and whether it reserves all of them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VmClassSpec {
+    pub name: String,
+    pub vcpus: u32,
+    pub memory: u64,
+    pub guaranteed: bool,
+}
+
+/// A vSphere Namespace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamespaceSpec {
+    pub name: String,
+    /// Index into `Scenario::clusters` (a supervisor cluster).
+    pub cluster: usize,
+    /// CPU limit on the sum of requests, in MHz of the cluster's mean core (cores
+    /// are converted), memory and storage in bytes; `None`: unlimited.
+    pub cpu_mhz: Option<u64>,
+    pub memory: Option<u64>,
+    pub storage: Option<u64>,
+    /// Storage policies its volumes may use; `None`: all.
+    pub storage_policies: Option<Vec<String>>,
+}
+
+/// The registry (Harbor).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegistrySpec {
+    /// Bytes per second shared by the pulls under way.
+    pub bandwidth: f64,
+    /// Pulls served at once; the rest wait in FIFO order.
+    pub concurrent_pulls: u32,
 }
 
 /// DPM of a cluster (evaluated at every DRS pass).
@@ -165,6 +248,12 @@ pub struct DatastoreSpec {
     pub capacity: u64,
     /// Bytes per second.
     pub throughput: f64,
+    /// Storage policies it satisfies.
+    pub policies: Vec<String>,
+    /// Space for cached images (supervisor clusters).
+    pub image_cache: u64,
+    /// One such datastore per host, seen by that host only.
+    pub per_host: bool,
 }
 
 /// Which resource a placement policy ranks hosts by.
@@ -438,6 +527,57 @@ pub struct WorkloadSpec {
     /// Bytes a running VM dirties per second (what each pre-copy round re-sends).
     pub dirty_rate: f64,
     pub rules: Rules,
+    /// Index into `Scenario::namespaces` (supervisor clusters).
+    pub namespace: Option<usize>,
+    /// What creates the instances: arrivals, or a Kubernetes controller.
+    pub controller: Controller,
+    /// A persistent volume per pod.
+    pub volume: Option<VolumeSpec>,
+    /// Time from placement to Running for a VM (clone and boot); 0: at once.
+    pub vm_start: SimDuration,
+}
+
+/// What creates a group's instances.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Controller {
+    /// The arrival process (vm-group, pod-group).
+    Arrivals,
+    /// A Deployment: created at its arrival time, keeps `replicas` pods.
+    Deployment(DeploymentSpec),
+    /// A Job: runs pods until `completions` succeed, `parallelism` at a time.
+    Job { completions: u32, parallelism: u32 },
+    /// Node VMs of a guest (Tanzu Kubernetes) cluster, all created at its arrival.
+    GuestCluster {
+        /// The guest cluster's name (its two node groups share it).
+        guest: String,
+        control_plane: bool,
+        nodes: u32,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeploymentSpec {
+    pub replicas: u32,
+    /// `(at, replicas)`, sorted by time.
+    pub scale: Vec<(SimDuration, u32)>,
+    pub rollout: Option<RolloutSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RolloutSpec {
+    pub at: SimDuration,
+    /// The new revision's image (index into `Scenario::images`), if it changes.
+    pub image: Option<usize>,
+    /// Kubernetes' `maxSurge` and `maxUnavailable`, as resolved counts of pods.
+    pub max_surge: u32,
+    pub max_unavailable: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VolumeSpec {
+    pub size: u64,
+    /// The storage class = storage policy.
+    pub policy: String,
 }
 
 /// VM-VM rule of a group.

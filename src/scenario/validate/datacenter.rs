@@ -178,11 +178,39 @@ pub(super) fn datastore(v: &mut V, dp: &str, d: &RawDatastore) -> Option<Datasto
         Some(t) => v.parse(&format!("{dp}.throughput"), t, units::parse_bandwidth),
         None => Some(defaults::DATASTORE_BYTES_PER_S),
     };
+    let image_cache = match &d.image_cache {
+        Some(c) => v.parse(&format!("{dp}.image_cache"), c, units::parse_bytes),
+        None => Some(super::supervisor::defaults::IMAGE_CACHE_BYTES),
+    };
+    if let (Some(c), Some(cap)) = (image_cache, capacity) {
+        if c > cap {
+            v.err(
+                &format!("{dp}.image_cache"),
+                "the image space is larger than the datastore",
+                "give at most the datastore's capacity",
+            );
+        }
+    }
+    let policies = match &d.policies {
+        Some(p) if p.is_empty() => {
+            v.err(
+                &format!("{dp}.policies"),
+                "the policy list is empty",
+                "list the storage policies the datastore satisfies, or leave `policies` out",
+            );
+            None
+        }
+        Some(p) => Some(p.clone()),
+        None => Some(vec![d.kind.clone()]),
+    };
     Some(DatastoreSpec {
         name: d.name.clone(),
         kind: kind?,
         capacity: capacity?,
         throughput: throughput?,
+        policies: policies?,
+        image_cache: image_cache?.min(capacity?),
+        per_host: d.per_host.unwrap_or(false),
     })
 }
 

@@ -3,6 +3,7 @@
 //! Each check names the field path; the loader turns it into a line and column.
 
 mod datacenter;
+mod supervisor;
 mod workload;
 
 pub use workload::{cpu_mhz, fmt_bytes};
@@ -15,7 +16,7 @@ use super::units;
 use crate::engine::SimDuration;
 use datacenter::{datastore, dpm, drs, host_group, placement, pod_runtime};
 use std::collections::BTreeMap;
-use workload::workload;
+use workload::Context;
 
 /// Model defaults that a scenario may override, with their sources.
 pub mod defaults {
@@ -328,6 +329,10 @@ pub fn validate(
                 "add `drs: {}` to the cluster",
             );
         }
+        let supervisor = rc
+            .supervisor
+            .as_ref()
+            .and_then(|s| supervisor::supervisor(&mut v, &format!("{cp}.supervisor"), s));
         clusters.push(ClusterSpec {
             name: rc.name.clone(),
             host_groups: groups,
@@ -336,6 +341,7 @@ pub fn validate(
             pods,
             drs,
             dpm,
+            supervisor,
         });
     }
     if total_hosts > Limits::MAX_HOSTS {
@@ -391,21 +397,48 @@ pub fn validate(
     // Instances alive at once, roughly: a batch is alive together at its start; a
     // stream keeps about arrivals x (mean lifetime / duration) alive (Little's law).
     let mut expected_live = 0.0;
+    let namespaces = supervisor::namespaces(&mut v, &raw.namespaces, &raw.clusters, &clusters);
+    let registry = supervisor::registry(&mut v, raw.registry.as_ref());
+    let vm_classes = supervisor::vm_classes(&mut v, &raw.vm_classes);
+    let cx = Context {
+        clusters: &clusters,
+        raw_clusters: &raw.clusters,
+        images: &images,
+        namespaces: &namespaces,
+        vm_classes: &vm_classes,
+        duration,
+    };
     for (wi, w) in raw.workloads.iter().enumerate() {
-        if let Some(ws) = workload(
-            &mut v,
-            &format!("workloads[{wi}]"),
-            w,
-            &clusters,
-            &raw.clusters,
-            &images,
-            duration,
-        ) {
+        for ws in workload::workloads(&mut v, &format!("workloads[{wi}]"), w, &cx) {
             let run_s = duration.map_or(0.0, |d| d.as_secs_f64());
-            let (arrivals, live) = match &ws.arrival {
-                Arrival::AtStart(n) => (*n as f64, *n as f64),
-                Arrival::Times(t) => (t.len() as f64, t.len() as f64),
-                Arrival::Poisson { rate_per_s, limit } => {
+            let (arrivals, live) = match (&ws.controller, &ws.arrival) {
+                (Controller::Deployment(d), _) => {
+                    let most = d
+                        .scale
+                        .iter()
+                        .map(|s| s.1)
+                        .max()
+                        .unwrap_or(0)
+                        .max(d.replicas) as f64;
+                    let churn = match ws.lifetime.mean_s() {
+                        m if m.is_finite() && m > 0.0 => most * run_s / m,
+                        _ => 0.0,
+                    };
+                    (
+                        2.0 * most + churn,
+                        most + d.rollout.as_ref().map_or(0, |r| r.max_surge) as f64,
+                    )
+                }
+                (
+                    Controller::Job {
+                        completions,
+                        parallelism,
+                    },
+                    _,
+                ) => (f64::from(*completions), f64::from(*parallelism)),
+                (_, &Arrival::AtStart(n)) => (n as f64, n as f64),
+                (_, Arrival::Times(t)) => (t.len() as f64, t.len() as f64),
+                (_, Arrival::Poisson { rate_per_s, limit }) => {
                     let by_time = rate_per_s * run_s;
                     let n = limit.map_or(by_time, |l| by_time.min(l as f64));
                     let share = (ws.lifetime.mean_s() / run_s.max(1e-9)).min(1.0);
@@ -434,6 +467,7 @@ pub fn validate(
         );
     }
 
+    initial_quota(&mut v, &namespaces, &workloads, &clusters);
     let maintenance = maintenance_windows(&mut v, &raw.maintenance, &clusters);
     if !v.diags.is_empty() {
         return Err(v.diags);
@@ -447,6 +481,8 @@ pub fn validate(
         images,
         workloads,
         maintenance,
+        namespaces,
+        registry,
         hash: 0,
     })
 }
@@ -535,4 +571,85 @@ fn maintenance_windows(
         out.push(this);
     }
     out
+}
+
+/// A namespace whose workloads at t = 0 already ask for more than its quota (its
+/// deployments' replicas, its jobs' parallel pods and its pod groups' `at_start` pods,
+/// at their largest requests) is refused: it could never start as written.
+fn initial_quota(
+    v: &mut V,
+    namespaces: &[NamespaceSpec],
+    workloads: &[WorkloadSpec],
+    clusters: &[ClusterSpec],
+) {
+    for (ni, ns) in namespaces.iter().enumerate() {
+        let core_mhz = clusters[ns.cluster].mean_core_mhz();
+        let (mut cpu, mut mem, mut storage) = (0.0, 0u64, 0u64);
+        for w in workloads.iter().filter(|w| w.namespace == Some(ni)) {
+            let at_zero = |a: &Arrival| match a {
+                Arrival::AtStart(n) => *n,
+                Arrival::Times(t) => t.iter().filter(|t| t.0 == 0).count() as u64,
+                Arrival::Poisson { .. } => 0,
+            };
+            let pods = match &w.controller {
+                Controller::Deployment(d) => u64::from(d.replicas) * at_zero(&w.arrival).min(1),
+                Controller::Job { parallelism, .. } => {
+                    u64::from(*parallelism) * at_zero(&w.arrival).min(1)
+                }
+                Controller::Arrivals => at_zero(&w.arrival),
+                Controller::GuestCluster { .. } => at_zero(&w.arrival),
+            };
+            let (c, m) = match &w.kind {
+                WorkloadKind::Pod(p) => (
+                    p.request_cpu
+                        .values()
+                        .iter()
+                        .map(|a| cpu_mhz(*a, core_mhz))
+                        .fold(0.0, f64::max),
+                    p.request_memory.values().iter().copied().max().unwrap_or(0),
+                ),
+                WorkloadKind::Vm(vm) => (f64::from(vm.vcpus) * core_mhz, vm.memory),
+            };
+            cpu += c * pods as f64;
+            mem = mem.saturating_add(m.saturating_mul(pods));
+            storage = storage.saturating_add(
+                w.volume
+                    .as_ref()
+                    .map_or(0, |vol| vol.size)
+                    .saturating_mul(pods),
+            );
+        }
+        let np = format!("namespaces[{ni}].quota");
+        if ns.cpu_mhz.is_some_and(|q| cpu > q as f64) {
+            v.err(
+                &format!("{np}.cpu"),
+                format!("namespace `{}` asks for {:.0} MHz of CPU at the start, above its quota of {} MHz", ns.name, cpu, ns.cpu_mhz.unwrap_or(0)),
+                "raise the quota, or start fewer pods at t = 0",
+            );
+        }
+        if ns.memory.is_some_and(|q| mem > q) {
+            v.err(
+                &format!("{np}.memory"),
+                format!(
+                    "namespace `{}` asks for {} of memory at the start, above its quota of {}",
+                    ns.name,
+                    fmt_bytes(mem),
+                    fmt_bytes(ns.memory.unwrap_or(0))
+                ),
+                "raise the quota, or start fewer pods at t = 0",
+            );
+        }
+        if ns.storage.is_some_and(|q| storage > q) {
+            v.err(
+                &format!("{np}.storage"),
+                format!(
+                    "namespace `{}` asks for {} of volumes at the start, above its quota of {}",
+                    ns.name,
+                    fmt_bytes(storage),
+                    fmt_bytes(ns.storage.unwrap_or(0))
+                ),
+                "raise the quota, or start fewer pods at t = 0",
+            );
+        }
+    }
 }

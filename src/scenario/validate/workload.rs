@@ -23,23 +23,45 @@ fn mean_mhz(s: &Sampled<CpuAmount>, core_mhz: f64) -> f64 {
     vals.iter().map(|a| cpu_mhz(*a, core_mhz)).sum::<f64>() / vals.len() as f64
 }
 
-pub(super) fn workload(
-    v: &mut V,
-    wp: &str,
-    w: &RawWorkload,
-    clusters: &[ClusterSpec],
-    raw_clusters: &[RawCluster],
-    images: &[ImageSpec],
-    duration: Option<SimDuration>,
-) -> Option<WorkloadSpec> {
+/// What a workload is checked against.
+pub(super) struct Context<'a> {
+    pub clusters: &'a [ClusterSpec],
+    pub raw_clusters: &'a [RawCluster],
+    pub images: &'a [ImageSpec],
+    pub namespaces: &'a [NamespaceSpec],
+    pub vm_classes: &'a [VmClassSpec],
+    pub duration: Option<SimDuration>,
+}
+
+/// The workload kinds a scenario may name.
+pub const WORKLOAD_KINDS: [&str; 5] = [
+    "vm-group",
+    "pod-group",
+    "deployment",
+    "job",
+    "guest-cluster",
+];
+
+/// One workload of the file; a guest cluster becomes two groups (its control-plane and
+/// worker nodes).
+pub(super) fn workloads(v: &mut V, wp: &str, w: &RawWorkload, cx: &Context) -> Vec<WorkloadSpec> {
+    if w.kind == "guest-cluster" {
+        return guest_cluster(v, wp, w, cx);
+    }
+    workload(v, wp, w, cx).into_iter().collect()
+}
+
+fn workload(v: &mut V, wp: &str, w: &RawWorkload, cx: &Context) -> Option<WorkloadSpec> {
+    let (clusters, raw_clusters, images, duration) =
+        (cx.clusters, cx.raw_clusters, cx.images, cx.duration);
     let is_pod = match w.kind.as_str() {
         "vm-group" => false,
-        "pod-group" => true,
+        "pod-group" | "deployment" | "job" => true,
         other => {
-            let hint = did_you_mean(other, ["vm-group", "pod-group"])
-                .map_or("use `vm-group` or `pod-group`".into(), |s| {
-                    format!("did you mean `{s}`?")
-                });
+            let hint = did_you_mean(other, WORKLOAD_KINDS).map_or(
+                "use `vm-group`, `pod-group`, `deployment`, `job` or `guest-cluster`".into(),
+                |s| format!("did you mean `{s}`?"),
+            );
             v.err(
                 &format!("{wp}.kind"),
                 format!("unknown workload kind `{other}`"),
@@ -48,7 +70,107 @@ pub(super) fn workload(
             return None;
         }
     };
-    let cluster = match &w.cluster {
+    let cluster = resolve_cluster(v, wp, w, raw_clusters);
+    let cluster_spec = cluster
+        .and_then(|c| clusters.get(c))
+        .filter(|c| c.host_groups.len() == raw_clusters[cluster.unwrap_or(0)].hosts.len());
+    let supervised = cluster.is_some_and(|c| {
+        raw_clusters[c]
+            .supervisor
+            .as_ref()
+            .is_some_and(|s| s.enabled)
+    });
+    let namespace = namespace_of(v, wp, w, cx, cluster, supervised, is_pod);
+    let (controller, arrival_override) = controller(v, wp, w, is_pod, supervised);
+    let volume = match &w.volume {
+        None => Some(None),
+        Some(_) if !is_pod => {
+            v.err(
+                &format!("{wp}.volume"),
+                "`volume` is for pods (a PersistentVolumeClaim per pod)",
+                "remove it",
+            );
+            None
+        }
+        Some(vol) => volume(
+            v,
+            &format!("{wp}.volume"),
+            vol,
+            cluster_spec,
+            namespace.flatten().map(|n| &cx.namespaces[n]),
+            supervised,
+        ),
+    };
+
+    // Fields that belong to the other kind.
+    let wrong = |field: &str| {
+        if is_pod {
+            (
+                format!("`{field}` is a vm-group field, but `{}` is a {}", w.name, w.kind),
+                "pods give `requests`, `limits` and `image`, e.g. `requests: { cpu: 500m, memory: 1GiB }`",
+            )
+        } else {
+            (
+                format!("`{field}` is a pod field, but `{}` is a vm-group", w.name),
+                "a vm-group gives `size`, e.g. `size: { vcpus: 4, memory: 16GiB }`",
+            )
+        }
+    };
+    if is_pod && w.size.is_some() {
+        let (m, h) = wrong("size");
+        v.err(&format!("{wp}.size"), m, h);
+    }
+    if !is_pod {
+        for (f, present) in [
+            ("requests", w.requests.is_some()),
+            ("limits", w.limits.is_some()),
+            ("image", w.image.is_some()),
+        ] {
+            if present {
+                let (m, h) = wrong(f);
+                v.err(&format!("{wp}.{f}"), m, h);
+            }
+        }
+    }
+    for (f, present) in [
+        ("control_plane", w.control_plane.is_some()),
+        ("workers", w.workers.is_some()),
+    ] {
+        if present {
+            v.err(
+                &format!("{wp}.{f}"),
+                format!(
+                    "`{f}` is a guest-cluster field, but `{}` is a {}",
+                    w.name, w.kind
+                ),
+                "remove it, or make the workload `kind: guest-cluster`",
+            );
+        }
+    }
+    kind_and_rest(
+        v,
+        wp,
+        w,
+        is_pod,
+        images,
+        duration,
+        cluster,
+        cluster_spec,
+        namespace,
+        controller,
+        arrival_override,
+        volume,
+    )
+}
+
+/// The workload's cluster: named, or the only one.
+fn resolve_cluster(
+    v: &mut V,
+    wp: &str,
+    w: &RawWorkload,
+    raw_clusters: &[RawCluster],
+) -> Option<usize> {
+    match &w.cluster {
         Some(name) => match raw_clusters.iter().position(|c| &c.name == name) {
             Some(i) => Some(i),
             None => {
@@ -80,45 +202,24 @@ pub(super) fn workload(
             );
             None
         }
-    };
-    let cluster_spec = cluster
-        .and_then(|c| clusters.get(c))
-        .filter(|c| c.host_groups.len() == raw_clusters[cluster.unwrap_or(0)].hosts.len());
-
-    // Fields that belong to the other kind.
-    let wrong = |field: &str| {
-        if is_pod {
-            (
-                format!("`{field}` is a vm-group field, but `{}` is a pod-group", w.name),
-                "a pod-group gives `requests`, `limits` and `image`, e.g. `requests: { cpu: 500m, memory: 1GiB }`",
-            )
-        } else {
-            (
-                format!(
-                    "`{field}` is a pod-group field, but `{}` is a vm-group",
-                    w.name
-                ),
-                "a vm-group gives `size`, e.g. `size: { vcpus: 4, memory: 16GiB }`",
-            )
-        }
-    };
-    if is_pod && w.size.is_some() {
-        let (m, h) = wrong("size");
-        v.err(&format!("{wp}.size"), m, h);
     }
-    if !is_pod {
-        for (f, present) in [
-            ("requests", w.requests.is_some()),
-            ("limits", w.limits.is_some()),
-            ("image", w.image.is_some()),
-        ] {
-            if present {
-                let (m, h) = wrong(f);
-                v.err(&format!("{wp}.{f}"), m, h);
-            }
-        }
-    }
+}
 
+#[allow(clippy::too_many_arguments)]
+fn kind_and_rest(
+    v: &mut V,
+    wp: &str,
+    w: &RawWorkload,
+    is_pod: bool,
+    images: &[ImageSpec],
+    duration: Option<SimDuration>,
+    cluster: Option<usize>,
+    cluster_spec: Option<&ClusterSpec>,
+    namespace: Option<Option<usize>>,
+    controller: Option<Controller>,
+    arrival_override: Option<Option<Arrival>>,
+    volume: Option<Option<VolumeSpec>>,
+) -> Option<WorkloadSpec> {
     let kind = if is_pod {
         pod_kind(v, wp, w, images)
     } else {
@@ -158,7 +259,7 @@ pub(super) fn workload(
             );
             None
         }
-        Some(r) => rules(v, &format!("{wp}.rules"), r, cluster_spec, &w.arrival),
+        Some(r) => rules(v, &format!("{wp}.rules"), r, cluster_spec, at_once(w)),
     };
     let dirty_rate = match &w.dirty_rate {
         Some(_) if is_pod => {
@@ -194,16 +295,28 @@ pub(super) fn workload(
     if let (Some(k), Some(c)) = (&kind, cluster_spec) {
         check_fits(v, wp, &w.name, k, c);
     }
-    let arrival = arrival(
-        v,
-        &format!("{wp}.arrival"),
-        &w.arrival,
-        kind.as_ref(),
-        lifetime.as_ref(),
-        w.lifetime.is_some(),
-        cluster_spec,
-        duration,
-    );
+    let arrival = match (arrival_override, &w.arrival) {
+        (Some(Some(a)), _) => Some(a),
+        (Some(None), Some(a)) => arrival(
+            v,
+            &format!("{wp}.arrival"),
+            a,
+            kind.as_ref(),
+            lifetime.as_ref(),
+            w.lifetime.is_some(),
+            cluster_spec,
+            duration,
+        ),
+        (Some(None), None) => {
+            v.err(
+                wp,
+                format!("{} `{}` has no `arrival`", w.kind, w.name),
+                "add e.g. `arrival: { at_start: 10 }` or `arrival: { poisson: { rate: 2/h } }`",
+            );
+            None
+        }
+        (None, _) => None,
+    };
 
     Some(WorkloadSpec {
         name: w.name.clone(),
@@ -217,7 +330,519 @@ pub(super) fn workload(
         dirty_rate: dirty_rate?,
         rules: rules?,
         on_no_fit: on_no_fit?,
+        namespace: namespace?,
+        controller: controller?,
+        volume: volume?,
+        vm_start: SimDuration::ZERO,
     })
+}
+
+/// How many instances of the group exist at once at the start (for rule checks).
+fn at_once(w: &RawWorkload) -> usize {
+    match &w.arrival {
+        Some(a) => match (&a.at_start, &a.times) {
+            (Some(n), _) => units::parse_count(&n.0).unwrap_or(0) as usize,
+            (_, Some(t)) => t.len(),
+            _ => 0,
+        },
+        None => 0,
+    }
+}
+
+/// The namespace of a workload: required for pods of a supervisor cluster, and in the
+/// workload's cluster. `Some(None)`: none (a cluster without a supervisor).
+fn namespace_of(
+    v: &mut V,
+    wp: &str,
+    w: &RawWorkload,
+    cx: &Context,
+    cluster: Option<usize>,
+    supervised: bool,
+    is_pod: bool,
+) -> Option<Option<usize>> {
+    let np = format!("{wp}.namespace");
+    match (&w.namespace, supervised && is_pod) {
+        (None, false) => Some(None),
+        (Some(_), false) => {
+            let why = if is_pod {
+                "its cluster is not a supervisor cluster"
+            } else {
+                "VMs of a vm-group are not in a namespace"
+            };
+            v.err(
+                &np,
+                format!("`namespace` given, but {why}"),
+                "remove it, or enable the cluster's `supervisor`",
+            );
+            None
+        }
+        (None, true) => {
+            v.err(
+                wp,
+                format!(
+                    "`{}` runs pods on a supervisor cluster but names no namespace",
+                    w.name
+                ),
+                "add `namespace: <name>`: a supervisor cluster's pods live in vSphere Namespaces",
+            );
+            None
+        }
+        (Some(name), true) => match cx.namespaces.iter().position(|n| &n.name == name) {
+            Some(i) if Some(cx.namespaces[i].cluster) == cluster => Some(Some(i)),
+            Some(_) => {
+                v.err(
+                    &np,
+                    format!("namespace `{name}` is on another cluster"),
+                    "a workload runs in a namespace of its own cluster",
+                );
+                None
+            }
+            None => {
+                let hint = did_you_mean(name, cx.namespaces.iter().map(|n| n.name.as_str()))
+                    .map_or("declare it under `namespaces:`".to_string(), |s| {
+                        format!("did you mean `{s}`?")
+                    });
+                v.err(&np, format!("no namespace is named `{name}`"), hint);
+                None
+            }
+        },
+    }
+}
+
+/// A deployment's or job's controller and its one arrival (the object's creation at
+/// `at`); a vm-group's or pod-group's arrivals. Fields of the other kinds are errors.
+fn controller(
+    v: &mut V,
+    wp: &str,
+    w: &RawWorkload,
+    is_pod: bool,
+    supervised: bool,
+) -> (Option<Controller>, Option<Option<Arrival>>) {
+    let kind = w.kind.as_str();
+    let controlled = matches!(kind, "deployment" | "job");
+    let misplaced = |v: &mut V, field: &str, owner: &str| {
+        v.err(
+            &format!("{wp}.{field}"),
+            format!("`{field}` is a {owner} field, but `{}` is a {kind}", w.name),
+            "remove it",
+        );
+    };
+    if kind != "deployment" {
+        for (f, present) in [
+            ("replicas", w.replicas.is_some()),
+            ("scale", w.scale.is_some()),
+            ("rollout", w.rollout.is_some()),
+        ] {
+            if present {
+                misplaced(v, f, "deployment");
+            }
+        }
+    }
+    if kind != "job" {
+        for (f, present) in [
+            ("completions", w.completions.is_some()),
+            ("parallelism", w.parallelism.is_some()),
+        ] {
+            if present {
+                misplaced(v, f, "job");
+            }
+        }
+    }
+    if !controlled {
+        if w.at.is_some() {
+            misplaced(v, "at", "deployment, job or guest-cluster");
+        }
+        return (Some(Controller::Arrivals), Some(None));
+    }
+    let _ = is_pod;
+    if !supervised {
+        v.err(
+            &format!("{wp}.kind"),
+            format!("a {kind} needs a supervisor cluster (Kubernetes controllers run in its control plane)"),
+            "enable `supervisor` on the cluster, or use a `pod-group`",
+        );
+    }
+    if w.arrival.is_some() {
+        v.err(
+            &format!("{wp}.arrival"),
+            format!("a {kind} is created once, at `at`; its controller creates the pods"),
+            "replace `arrival` with `at: 10m` (default 0s)",
+        );
+    }
+    let at = match &w.at {
+        Some(a) => v.duration(&format!("{wp}.at"), a, true),
+        None => Some(SimDuration::ZERO),
+    };
+    let controller = if kind == "deployment" {
+        deployment(v, wp, w)
+    } else {
+        let count = |v: &mut V, field: &str, s: &Option<Scalar>, max: u64| match s {
+            Some(n) => v
+                .positive_count(&format!("{wp}.{field}"), n, max, field)
+                .map(|n| n as u32),
+            None => Some(1),
+        };
+        let completions = count(v, "completions", &w.completions, 10_000_000);
+        let parallelism = count(v, "parallelism", &w.parallelism, 1_000_000);
+        if w.lifetime.is_none() {
+            v.err(
+                wp,
+                format!("job `{}` does not say how long its pods run", w.name),
+                "add `lifetime`, e.g. `lifetime: { exponential: { mean: 5m } }`",
+            );
+        }
+        match (completions, parallelism) {
+            (Some(completions), Some(parallelism)) => Some(Controller::Job {
+                completions,
+                parallelism: parallelism.min(completions),
+            }),
+            _ => None,
+        }
+    };
+    (controller, at.map(|at| Some(Arrival::Times(vec![at]))))
+}
+
+/// A count of pods that may be 0 (`replicas`): a negative or fractional one is refused.
+fn replica_count(v: &mut V, path: &str, s: &Scalar) -> Option<u32> {
+    let n = v.parse(path, s, units::parse_number)?;
+    if n < 0.0 || n.fract() != 0.0 || n > 1e7 {
+        v.err(
+            path,
+            format!("replicas is {}, not a whole number from 0 to 10000000", s.0),
+            "a deployment keeps this many pods running; 0 scales it to nothing",
+        );
+        return None;
+    }
+    Some(n as u32)
+}
+
+fn deployment(v: &mut V, wp: &str, w: &RawWorkload) -> Option<Controller> {
+    let replicas = match &w.replicas {
+        Some(r) => replica_count(v, &format!("{wp}.replicas"), r),
+        None => Some(1),
+    };
+    let mut scale = Vec::new();
+    for (i, s) in w.scale.iter().flatten().enumerate() {
+        let p = format!("{wp}.scale[{i}]");
+        let at = v.duration(&format!("{p}.at"), &s.at, true);
+        let n = replica_count(v, &format!("{p}.replicas"), &s.replicas);
+        if let (Some(at), Some(n)) = (at, n) {
+            scale.push((at, n));
+        }
+    }
+    scale.sort_by_key(|s| s.0);
+    let rollout = match &w.rollout {
+        None => Some(None),
+        Some(r) => {
+            let p = format!("{wp}.rollout");
+            let at = v.duration(&format!("{p}.at"), &r.at, true);
+            // Kubernetes resolves percentages against the replica count: surge rounds up,
+            // unavailable down; both 0 is refused.
+            let base = replicas.unwrap_or(1).max(
+                scale
+                    .iter()
+                    .filter(|s| at.is_some_and(|a| s.0 <= a))
+                    .map(|s| s.1)
+                    .next_back()
+                    .unwrap_or(0),
+            );
+            let surge = fence(
+                v,
+                &format!("{p}.max_surge"),
+                r.max_surge.as_ref(),
+                base,
+                true,
+            );
+            let unavailable = fence(
+                v,
+                &format!("{p}.max_unavailable"),
+                r.max_unavailable.as_ref(),
+                base,
+                false,
+            );
+            if surge == Some(0) && unavailable == Some(0) {
+                v.err(
+                    &p,
+                    "`max_surge` and `max_unavailable` are both 0: the rollout could never make progress",
+                    "Kubernetes refuses this too; allow at least one of them",
+                );
+            }
+            match (at, surge, unavailable) {
+                (Some(at), Some(max_surge), Some(max_unavailable)) => Some(Some(RolloutSpec {
+                    at,
+                    image: None,
+                    max_surge,
+                    max_unavailable,
+                })),
+                _ => None,
+            }
+        }
+    };
+    Some(Controller::Deployment(DeploymentSpec {
+        replicas: replicas?,
+        scale,
+        rollout: rollout?,
+    }))
+}
+
+/// `max_surge` / `max_unavailable`: a count, or a percentage of `base` (default 25%).
+fn fence(v: &mut V, path: &str, s: Option<&Scalar>, base: u32, up: bool) -> Option<u32> {
+    let text = s.map_or("25%".to_string(), |s| s.0.clone());
+    let pct = text.strip_suffix('%');
+    let value = match pct {
+        Some(p) => p
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| (0.0..=100.0).contains(x))
+            .map(|x| {
+                let exact = x / 100.0 * base as f64;
+                if up {
+                    exact.ceil() as u32
+                } else {
+                    exact.floor() as u32
+                }
+            }),
+        None => text.trim().parse::<u32>().ok(),
+    };
+    if value.is_none() {
+        v.err(
+            path,
+            format!("`{text}` is neither a pod count nor a percentage from 0% to 100%"),
+            "write e.g. `25%` or `2`",
+        );
+    }
+    value
+}
+
+/// A pod's PersistentVolumeClaim: its storage class must be a policy that some datastore
+/// of the cluster satisfies, and that the namespace allows.
+fn volume(
+    v: &mut V,
+    vp: &str,
+    vol: &RawVolume,
+    cluster: Option<&ClusterSpec>,
+    namespace: Option<&NamespaceSpec>,
+    supervised: bool,
+) -> Option<Option<VolumeSpec>> {
+    if !supervised {
+        v.err(
+            vp,
+            "persistent volumes need a supervisor cluster (CNS provisions them)",
+            "enable `supervisor` on the cluster",
+        );
+        return None;
+    }
+    let size = v.positive_bytes(&format!("{vp}.size"), &vol.size);
+    let cluster = cluster?;
+    let policies = super::supervisor::cluster_policies(cluster);
+    let class = &vol.storage_class;
+    if !policies.contains(class) {
+        let hint = did_you_mean(class, policies.iter().map(String::as_str)).map_or(
+            format!(
+                "no datastore has it in its `policies`; the cluster's datastores satisfy: {}",
+                if policies.is_empty() {
+                    "none".to_string()
+                } else {
+                    policies.join(", ")
+                }
+            ),
+            |s| format!("did you mean `{s}`?"),
+        );
+        v.err(
+            &format!("{vp}.storage_class"),
+            format!("storage class `{class}` names a policy that no datastore of cluster `{}` satisfies", cluster.name),
+            hint,
+        );
+        return None;
+    }
+    if let Some(allowed) = namespace.and_then(|n| n.storage_policies.as_ref()) {
+        if !allowed.contains(class) {
+            v.err(
+                &format!("{vp}.storage_class"),
+                format!(
+                    "namespace `{}` does not allow storage policy `{class}`",
+                    namespace.map_or("", |n| n.name.as_str())
+                ),
+                format!("the namespace allows: {}", allowed.join(", ")),
+            );
+            return None;
+        }
+    }
+    if let Some(size) = size {
+        let largest = cluster
+            .datastores
+            .iter()
+            .filter(|d| d.policies.contains(class))
+            .map(|d| d.capacity)
+            .max()
+            .unwrap_or(0);
+        if size > largest {
+            v.err(
+                &format!("{vp}.size"),
+                format!(
+                    "the volume ({}) is larger than any datastore with policy `{class}` ({})",
+                    fmt_bytes(size),
+                    fmt_bytes(largest)
+                ),
+                "ask for less, or add a larger datastore",
+            );
+            return None;
+        }
+    }
+    Some(Some(VolumeSpec {
+        size: size?,
+        policy: class.clone(),
+    }))
+}
+
+/// A guest (Tanzu Kubernetes) cluster: its control-plane nodes (kept on distinct hosts)
+/// and its workers, each a group of VMs of a VM class, created at `at` and booted
+/// through vCenter (clone, then boot and join).
+fn guest_cluster(v: &mut V, wp: &str, w: &RawWorkload, cx: &Context) -> Vec<WorkloadSpec> {
+    let cluster = resolve_cluster(v, wp, w, cx.raw_clusters);
+    let supervised = cluster
+        .and_then(|c| cx.clusters.get(c))
+        .and_then(|c| c.supervisor.clone());
+    if cluster.is_some() && supervised.is_none() {
+        v.err(
+            &format!("{wp}.kind"),
+            "a guest cluster needs a supervisor cluster",
+            "enable `supervisor` on the cluster",
+        );
+    }
+    let namespace = namespace_of(v, wp, w, cx, cluster, supervised.is_some(), true);
+    for (f, present) in [
+        ("arrival", w.arrival.is_some()),
+        ("size", w.size.is_some()),
+        ("requests", w.requests.is_some()),
+        ("limits", w.limits.is_some()),
+        ("image", w.image.is_some()),
+        ("replicas", w.replicas.is_some()),
+        ("completions", w.completions.is_some()),
+        ("parallelism", w.parallelism.is_some()),
+        ("volume", w.volume.is_some()),
+        ("rules", w.rules.is_some()),
+        ("lifetime", w.lifetime.is_some()),
+    ] {
+        if present {
+            v.err(
+                &format!("{wp}.{f}"),
+                format!("`{f}` is not a guest-cluster field"),
+                "a guest cluster gives `at`, `namespace`, `control_plane: { count, class }` and `workers: { count, class }`",
+            );
+        }
+    }
+    let at = match &w.at {
+        Some(a) => v.duration(&format!("{wp}.at"), a, true),
+        None => Some(SimDuration::ZERO),
+    };
+    let pool = |v: &mut V, field: &str, p: Option<&RawNodePool>, control_plane: bool| {
+        let pp = format!("{wp}.{field}");
+        let Some(p) = p else {
+            if control_plane {
+                v.err(
+                    wp,
+                    format!("guest cluster `{}` has no `control_plane`", w.name),
+                    "add `control_plane: { count: 3, class: best-effort-small }`",
+                );
+            }
+            return None;
+        };
+        let count = v.parse(&format!("{pp}.count"), &p.count, units::parse_count);
+        if control_plane && count.is_some_and(|c| c != 1 && c != 3) {
+            v.err(
+                &format!("{pp}.count"),
+                format!(
+                    "a guest cluster has 1 or 3 control-plane nodes, not {}",
+                    count.unwrap_or(0)
+                ),
+                "Tanzu Kubernetes clusters support 1 or 3 (an etcd quorum)",
+            );
+            return None;
+        }
+        let class = match cx.vm_classes.iter().find(|c| c.name == p.class) {
+            Some(c) => Some(c.clone()),
+            None => {
+                let hint = did_you_mean(&p.class, cx.vm_classes.iter().map(|c| c.name.as_str())).map_or(
+                    "the built-in classes are best-effort-* and guaranteed-* of xsmall, small, medium, large, xlarge, 2xlarge, 4xlarge, 8xlarge; or declare one under `vm_classes:`".to_string(),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                v.err(
+                    &format!("{pp}.class"),
+                    format!("unknown VM class `{}`", p.class),
+                    hint,
+                );
+                None
+            }
+        };
+        Some((count?, class?))
+    };
+    let cp = pool(v, "control_plane", w.control_plane.as_ref(), true);
+    let workers = pool(v, "workers", w.workers.as_ref(), false);
+    let (Some(cluster), Some(sup), Some(namespace), Some(at), Some(cp)) =
+        (cluster, supervised, namespace, at, cp)
+    else {
+        return Vec::new();
+    };
+    let cluster_spec = &cx.clusters[cluster];
+    let mut out = Vec::new();
+    for (role, (count, class), control_plane) in [("control-plane", cp, true)]
+        .into_iter()
+        .chain(workers.map(|w| ("workers", w, false)))
+    {
+        if count == 0 {
+            continue;
+        }
+        let reservation = |c: &VmClassSpec| {
+            if c.guaranteed {
+                (CpuAmount::Millicores(c.vcpus as u64 * 1000), c.memory)
+            } else {
+                (CpuAmount::Mhz(0), 0)
+            }
+        };
+        let (rc, rm) = reservation(&class);
+        let kind = WorkloadKind::Vm(VmSpec {
+            vcpus: class.vcpus,
+            memory: class.memory,
+            reserve_cpu: Sampled::One(rc),
+            reserve_memory: Sampled::One(rm),
+        });
+        check_fits(v, wp, &w.name, &kind, cluster_spec);
+        if control_plane && count as usize > cluster_spec.host_count() {
+            v.err(
+                &format!("{wp}.control_plane.count"),
+                format!("{count} control-plane nodes must be on distinct hosts, but the cluster has {} host(s)", cluster_spec.host_count()),
+                "use 1 control-plane node, or add hosts",
+            );
+            continue;
+        }
+        out.push(WorkloadSpec {
+            name: format!("{}/{role}", w.name),
+            cluster,
+            kind,
+            arrival: Arrival::Times(vec![at; count as usize]),
+            lifetime: Lifetime::Forever,
+            demand: DemandModel::Constant(defaults::DEMAND),
+            memory_demand: DemandModel::Constant(defaults::DEMAND),
+            demand_every: SimDuration::from_secs(defaults::DEMAND_EVERY_S),
+            on_no_fit: OnNoFit::Wait,
+            dirty_rate: defaults::DIRTY_RATE,
+            rules: Rules {
+                vms: control_plane.then_some(VmRule::Separate),
+                hosts: Vec::new(),
+            },
+            namespace,
+            controller: Controller::GuestCluster {
+                guest: w.name.clone(),
+                control_plane,
+                nodes: count as u32,
+            },
+            volume: None,
+            vm_start: sup.guest_node_clone + sup.guest_node_boot,
+        });
+    }
+    out
 }
 
 fn vm_kind(v: &mut V, wp: &str, w: &RawWorkload) -> Option<WorkloadKind> {
@@ -893,7 +1518,7 @@ fn rules(
     rp: &str,
     r: &RawRules,
     cluster: Option<&ClusterSpec>,
-    arrival: &RawArrival,
+    at_once: usize,
 ) -> Option<Rules> {
     let vms = match r.vms.as_deref() {
         None => Some(None),
@@ -1044,11 +1669,6 @@ fn rules(
         let room = rules
             .host_masks(n)
             .map_or(n, |m| m.required.iter().filter(|a| **a).count());
-        let at_once = match (&arrival.at_start, &arrival.times) {
-            (Some(n), _) => units::parse_count(&n.0).unwrap_or(0) as usize,
-            (_, Some(t)) => t.len(),
-            _ => 0,
-        };
         if at_once > room {
             v.err(
                 &format!("{rp}.vms"),
