@@ -5,9 +5,11 @@
 pub mod id;
 pub mod queue;
 pub mod rng;
+pub mod sharing;
 pub mod time;
 
 pub use id::{Id, IdVec};
 pub use queue::{EventKey, EventQueue};
 pub use rng::{RngStream, StreamFactory};
+pub use sharing::SharedLink;
 pub use time::{SimDuration, SimTime};

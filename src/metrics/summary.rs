@@ -45,12 +45,14 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
     let duration_s = rec.end.as_secs_f64();
 
     // Instances still around at the end, by kind and state.
-    let mut at_end = [[0u64; 3]; 2]; // [kind][pending, starting, running]
+    // [kind][pending, starting (scheduled too), running, terminating]
+    let mut at_end = [[0u64; 4]; 2];
     for inst in world.instances.iter() {
         let s = match inst.state {
             InstanceState::Pending => 0,
-            InstanceState::Starting => 1,
+            InstanceState::Scheduled | InstanceState::Starting => 1,
             InstanceState::Running => 2,
+            InstanceState::Terminating => 3,
         };
         at_end[inst.is_pod as usize][s] += 1;
     }

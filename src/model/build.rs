@@ -1,17 +1,24 @@
 //! The only place that turns a [`Scenario`] into a [`World`].
 
+use super::controllers::ControllerState;
 use super::event::Event;
 use super::host::{Host, HostState};
 use super::ids::{ClusterId, GroupId, HostId};
 use super::image::ImageCache;
 use super::instance::Instances;
+use super::namespace::Namespace;
 use super::pending::PendingQueue;
+use super::registry::{Datastore, ImageStore};
+use super::supervisor::Supervisor;
 use super::vmotion::MigrationSlots;
 use super::workload::Group;
 use super::world::{Cluster, World};
-use crate::engine::{EventQueue, Id, IdVec, SimTime, StreamFactory};
+use crate::engine::{EventQueue, Id, IdVec, SharedLink, SimDuration, SimTime, StreamFactory};
 use crate::policy::{HostView, PlacementPolicy};
-use crate::scenario::Scenario;
+use crate::scenario::{
+    Arrival, ClusterSpec, Controller, CpuAmount, DemandModel, Lifetime, OnNoFit, Rules, Sampled,
+    Scenario, SupervisorSpec, VmRule, VmSpec, WorkloadKind, WorkloadSpec,
+};
 
 /// Builds the world of `scenario` for sweep point `point` (0 for a single run).
 pub fn build(scenario: &Scenario, point: u64) -> World {
@@ -73,10 +80,21 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
                     .map(|h| h.nic_bytes_per_s)
                     .collect::<Vec<_>>(),
             ),
+            supervisor: None,
+            mean_core_mhz: c.mean_core_mhz(),
             vms_running: 0,
             pods_starting: 0,
             pods_running: 0,
         });
+    }
+    // Each supervisor cluster's three control-plane VMs are a group of their own.
+    let mut workloads = scenario.workloads.clone();
+    let mut control_planes = Vec::new();
+    for (ci, c) in scenario.clusters.iter().enumerate() {
+        if let Some(sup) = &c.supervisor {
+            control_planes.push((ci, GroupId::from_index(workloads.len())));
+            workloads.push(control_plane_group(ci, c, sup));
+        }
     }
     let mut world = World {
         queue: EventQueue::new(),
@@ -84,8 +102,7 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         sample_every: scenario.sample_every,
         hosts: IdVec::from_vec(hosts),
         clusters: IdVec::from_vec(clusters),
-        groups: scenario
-            .workloads
+        groups: workloads
             .iter()
             .map(|w| Group::new(w.clone(), &streams))
             .collect(),
@@ -93,7 +110,40 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         image_sizes: scenario.images.iter().map(|i| i.size).collect(),
         events_processed: 0,
         evacuating: false,
+        namespaces: scenario
+            .namespaces
+            .iter()
+            .map(|n| Namespace::new(n.clone()))
+            .collect(),
+        images: ImageStore::new(
+            SharedLink::new(
+                scenario.registry.bandwidth,
+                scenario.registry.concurrent_pulls as usize,
+            ),
+            scenario.host_count(),
+        ),
+        datastore_cluster: Vec::new(),
+        volumes: Default::default(),
+        volume_waiting: Default::default(),
+        controllers: workloads
+            .iter()
+            .map(|w| ControllerState::for_group(&w.controller))
+            .collect(),
+        guests: Default::default(),
     };
+    for w in &workloads {
+        if let Controller::GuestCluster { guest, nodes, .. } = &w.controller {
+            let at = match &w.arrival {
+                Arrival::Times(t) => t.first().map(|d| SimTime::ZERO + *d),
+                _ => None,
+            };
+            let e = world.guests.entry(guest.clone()).or_insert((0, 0, at));
+            e.0 += nodes;
+        }
+    }
+    for (ci, cp) in control_planes {
+        supervise(&mut world, scenario, ci, cp);
+    }
     for g in world.groups.values_mut() {
         let hosts = world.clusters[ClusterId::from_index(g.spec.cluster)].host_count as usize;
         if g.spec.rules.vms.is_some() {
@@ -149,4 +199,95 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         }
     }
     world
+}
+
+/// The three control-plane VMs of a supervisor cluster: kept on distinct hosts, booting in
+/// `control_plane_deploy`, no reservation (an assumption: the appliance's reservations
+/// are not published).
+fn control_plane_group(ci: usize, c: &ClusterSpec, sup: &SupervisorSpec) -> WorkloadSpec {
+    WorkloadSpec {
+        name: format!("{}/control-plane", c.name),
+        cluster: ci,
+        kind: WorkloadKind::Vm(VmSpec {
+            vcpus: sup.control_plane.vcpus,
+            memory: sup.control_plane.memory,
+            reserve_cpu: Sampled::One(CpuAmount::Mhz(0)),
+            reserve_memory: Sampled::One(0),
+        }),
+        arrival: Arrival::AtStart(3),
+        lifetime: Lifetime::Forever,
+        demand: DemandModel::Constant(0.25),
+        memory_demand: DemandModel::Constant(1.0),
+        demand_every: SimDuration::from_secs(300),
+        on_no_fit: OnNoFit::Wait,
+        dirty_rate: 50e6,
+        rules: Rules {
+            vms: Some(VmRule::Separate),
+            hosts: Vec::new(),
+        },
+        namespace: None,
+        controller: Controller::Arrivals,
+        volume: None,
+        vm_start: sup.control_plane_deploy,
+    }
+}
+
+/// Workload Management on cluster `ci`: its supervisor, the Spherelet installs, and its
+/// datastores' image caches.
+fn supervise(world: &mut World, scenario: &Scenario, ci: usize, control_plane: GroupId) {
+    let spec = &scenario.clusters[ci];
+    let sup = spec.supervisor.clone().expect("a supervisor cluster");
+    let cluster = ClusterId::from_index(ci);
+    let (first, n) = (
+        world.clusters[cluster].first_host.index(),
+        world.clusters[cluster].host_count as usize,
+    );
+    let install = SimTime::ZERO + sup.spherelet_install;
+    for h in first..first + n {
+        if install <= world.end {
+            world.queue.schedule_at(
+                install,
+                Event::SphereletInstalled {
+                    host: HostId::from_index(h),
+                },
+            );
+        }
+    }
+    // Datastores: a shared one is seen by every host of the cluster, a per-host one by
+    // its host. A host caches images on the first it sees with image space.
+    for d in &spec.datastores {
+        let copies: Vec<(String, Option<usize>)> = if d.per_host {
+            (first..first + n)
+                .map(|h| {
+                    (
+                        format!("{}-{}", d.name, world.hosts[HostId::from_index(h)].name),
+                        Some(h),
+                    )
+                })
+                .collect()
+        } else {
+            vec![(d.name.clone(), None)]
+        };
+        for (name, host) in copies {
+            let id = world.images.datastores.len() as u32;
+            world.images.datastores.push(Datastore {
+                name,
+                capacity: d.capacity,
+                policies: d.policies.clone(),
+                shared: host.is_none(),
+                image_space: d.image_cache,
+                image_bytes: 0,
+                volume_bytes: 0,
+                images: Default::default(),
+                fetching: Default::default(),
+            });
+            world.datastore_cluster.push(cluster);
+            if d.image_cache > 0 {
+                for h in host.map_or(first..first + n, |h| h..h + 1) {
+                    world.images.host_datastore[h].get_or_insert(id);
+                }
+            }
+        }
+    }
+    world.clusters[cluster].supervisor = Some(Box::new(Supervisor::new(sup, n, control_plane)));
 }

@@ -34,4 +34,39 @@ pub enum Event {
     HostPoweredOn { host: HostId },
     /// DPM -> host: the emptied host is in standby.
     HostInStandby { host: HostId },
+    /// Boot -> VM: a VM that boots before it runs (a guest-cluster node, a supervisor
+    /// control-plane VM) is up.
+    VmBooted { vm: InstanceId },
+    /// Workload Management -> host: the Spherelet is installed; the host becomes a node.
+    SphereletInstalled { host: HostId },
+    /// Token Exchange Service -> API load balancer: a user request, its SAML token
+    /// exchanged for a JWT, reaches the API servers of `cluster`.
+    ApiArrive { cluster: ClusterId, request: u32 },
+    /// API server -> caller: `server` of `cluster` has served `request`.
+    ApiServed {
+        cluster: ClusterId,
+        server: u8,
+        request: u32,
+    },
+    /// kube-scheduler -> pod: the scheduling cycle of the pod at the head of `cluster`'s
+    /// scheduling queue is over; it is bound to a host or left Pending.
+    SchedulingDone { cluster: ClusterId },
+    /// Spherelet -> pod: the pod's current CRX start-up stage is over.
+    PodStage { pod: InstanceId },
+    /// Image fetcher -> registry: the fetcher pod of fetch `fetch` is up and starts its
+    /// pull.
+    FetcherUp { fetch: u32 },
+    /// Registry -> image fetchers: the pull that finishes first at this time is done
+    /// (rescheduled whenever the pulls sharing the registry change).
+    RegistryPullDone,
+    /// CNS -> pod: the pod's persistent volume is provisioned.
+    VolumeReady { pod: InstanceId },
+    /// Spherelet -> API: the node Lease of `host` is renewed (every heartbeat).
+    Heartbeat { host: HostId },
+    /// Spherelet -> pod: a Terminating pod's CRX VM is gone; its resources are free.
+    PodTerminated { pod: InstanceId },
+    /// Scenario -> deployment controller: the deployment's replica count changes.
+    Scale { group: GroupId, replicas: u32 },
+    /// Scenario -> deployment controller: a rolling update to a new revision starts.
+    Rollout { group: GroupId },
 }

@@ -14,15 +14,22 @@ pub struct InstanceId {
     pub gen: u32,
 }
 
-/// Lifecycle state. A pod goes Pending -> Starting -> Running; a VM goes from placement
-/// straight to Running (its power-on time is not modelled yet).
+/// Lifecycle state. A pod goes Pending -> Starting -> Running; on a supervisor cluster
+/// Pending -> Scheduled (bound to a host, the binding in flight) -> Starting (the CRX
+/// pipeline: Kubernetes' ContainerCreating) -> Running -> Terminating. A VM goes from
+/// placement to Running, through Starting if it boots (guest-cluster nodes, control-plane
+/// VMs). Succeeded and Failed pods are gone: they are counted, not kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstanceState {
     /// Not placed: waiting for capacity (Kubernetes Pending).
     Pending,
+    /// Bound to a host by the scheduler; the binding goes through the API.
+    Scheduled,
     /// Placed; image pull and start-up under way.
     Starting,
     Running,
+    /// Deleted; its CRX VM is shutting down and still holds its host's resources.
+    Terminating,
 }
 
 /// One VM or pod. Kept small: the benchmark holds tens of thousands of them.
@@ -57,8 +64,14 @@ pub struct Instance {
     /// CPU demand (MHz) and memory demand (bytes) while running.
     pub cpu_demand_mhz: u64,
     pub mem_demand: u64,
-    /// When the instance was created (its arrival).
+    /// When the instance was created (its arrival; on a supervisor cluster, when the
+    /// API accepted it).
     pub created: SimTime,
+    /// Supervisor pods: the start-up stage under way (`crx::Stage` index) and since when.
+    pub stage: u8,
+    pub stage_since: SimTime,
+    /// Deployment pods: the revision (template) they were made from.
+    pub revision: u8,
 }
 
 impl Instance {
@@ -208,6 +221,9 @@ mod tests {
             cpu_demand_mhz: 0,
             mem_demand: 0,
             created: SimTime::ZERO,
+            stage: 0,
+            stage_since: SimTime::ZERO,
+            revision: 0,
         }
     }
 

@@ -88,7 +88,11 @@ impl World {
         let on_host: Vec<_> = self
             .instances
             .iter_with_ids()
-            .filter(|(_, i)| i.host == host && i.migrating_to == HostId::NONE)
+            .filter(|(_, i)| {
+                i.host == host
+                    && i.migrating_to == HostId::NONE
+                    && i.state != super::instance::InstanceState::Terminating
+            })
             .map(|(id, i)| (id, i.is_pod, i.request, i.group))
             .collect();
         let cluster = self.hosts[host].cluster;
@@ -103,7 +107,13 @@ impl World {
             }
             if is_pod {
                 obs.evicted(now, group);
-                self.on_departure(now, id, obs);
+                if self.supervised(group) {
+                    // Evicted as a node drain does: Terminating, then gone; its
+                    // controller replaces it elsewhere.
+                    self.terminate_pod(now, id, false, obs);
+                } else {
+                    self.remove_instance(now, id, obs);
+                }
                 continue;
             }
             let src_local = self.hosts[host].local as usize;

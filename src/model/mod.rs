@@ -2,6 +2,8 @@
 //! handlers that change them. No file, terminal or clock access here.
 
 pub mod build;
+pub mod controllers;
+pub mod crx;
 pub mod dpm;
 pub mod drs;
 pub mod event;
@@ -11,7 +13,12 @@ pub mod image;
 pub mod instance;
 pub mod maintenance;
 pub mod migration;
+pub mod namespace;
 pub mod pending;
+pub mod registry;
+pub mod spherelet;
+pub mod storage;
+pub mod supervisor;
 pub mod vmotion;
 pub mod workload;
 pub mod world;

@@ -19,6 +19,8 @@ pub struct Group {
     pub memory_demand_rng: RngStream,
     /// Instances created so far.
     pub created: u64,
+    /// On a supervisor cluster: creations the arrival process has asked the API for.
+    pub requested: u64,
     /// For VM-VM rules: how many of the group's VMs are on (or migrating to) each host of
     /// its cluster, by host index within the cluster.
     pub on_host: Vec<u32>,
@@ -78,6 +80,7 @@ impl Group {
             host_masks: None,
             spec,
             created: 0,
+            requested: 0,
         }
     }
 
@@ -101,11 +104,16 @@ impl Group {
     /// After an arrival event at `now` (with `created` already counted), when the next
     /// one fires, if any.
     pub fn next_arrival(&mut self, now: SimTime) -> Option<SimTime> {
+        self.next_arrival_after(now, self.created)
+    }
+
+    /// When the next arrival fires after `count` arrivals so far.
+    pub fn next_arrival_after(&mut self, now: SimTime, count: u64) -> Option<SimTime> {
         match &self.spec.arrival {
             Arrival::AtStart(_) => None,
-            Arrival::Times(ts) => ts.get(self.created as usize).map(|d| SimTime::ZERO + *d),
+            Arrival::Times(ts) => ts.get(count as usize).map(|d| SimTime::ZERO + *d),
             Arrival::Poisson { rate_per_s, limit } => {
-                if limit.is_some_and(|l| self.created >= l) {
+                if limit.is_some_and(|l| count >= l) {
                     return None;
                 }
                 let gap = self.arrivals_rng.exponential(1.0 / rate_per_s);

@@ -73,6 +73,54 @@ pub trait Observer {
     fn sample(&mut self, _now: SimTime, _world: &World) {}
     /// The run ended at `end`.
     fn finish(&mut self, _end: SimTime, _world: &World) {}
+    /// Workload Management on `cluster` is enabled, `took` after the start.
+    fn supervisor_enabled(&mut self, _now: SimTime, _cluster: ClusterId, _took: SimDuration) {}
+    /// An API server of `cluster` served a request `latency` after it was submitted.
+    fn api_served(&mut self, _now: SimTime, _cluster: ClusterId, _latency: SimDuration) {}
+    /// The API refused a pod of `group`: its namespace's quota has no room for `why`.
+    fn quota_refused(
+        &mut self,
+        _now: SimTime,
+        _world: &World,
+        _group: GroupId,
+        _why: super::namespace::QuotaReason,
+    ) {
+    }
+    /// A supervised pod's start-up stage `stage` ended after `took`.
+    fn pod_stage(
+        &mut self,
+        _now: SimTime,
+        _world: &World,
+        _pod: InstanceId,
+        _stage: super::crx::Stage,
+        _took: SimDuration,
+    ) {
+    }
+    /// A pod found its image in its datastore's cache.
+    fn image_cache_hit(&mut self, _now: SimTime) {}
+    /// An image fetcher started pulling `bytes` from the registry.
+    fn image_pull_started(&mut self, _now: SimTime, _bytes: u64) {}
+    /// An image fetch of `bytes` ended `took` after it began (fetcher start-up, queue and
+    /// pull); storing it evicted `evicted` images, or overflowed the image space.
+    fn image_fetched(
+        &mut self,
+        _now: SimTime,
+        _bytes: u64,
+        _took: SimDuration,
+        _evicted: u32,
+        _overflow: bool,
+    ) {
+    }
+    /// A supervised pod of `group` ended: ran to completion (`succeeded`), or deleted.
+    fn pod_finished(&mut self, _now: SimTime, _group: GroupId, _succeeded: bool) {}
+    /// A deployment's rolling update finished after `took`.
+    fn rollout_done(&mut self, _now: SimTime, _group: GroupId, _took: SimDuration) {}
+    /// A job's last completion, `took` after the job was created.
+    fn job_done(&mut self, _now: SimTime, _group: GroupId, _took: SimDuration) {}
+    /// A pod of `group` waits for room on a datastore for its volume.
+    fn volume_waiting(&mut self, _now: SimTime, _group: GroupId) {}
+    /// Every node of guest cluster `name` is up, `took` after it was created.
+    fn guest_cluster_ready(&mut self, _now: SimTime, _name: &str, _took: SimDuration) {}
 }
 
 /// No-op observer, for tests and benchmarks of the model alone.
@@ -104,6 +152,10 @@ pub struct Cluster {
     pub slots: MigrationSlots<(InstanceId, HostId, HostId)>,
     /// The vMotions under way, by VM.
     pub migrations: std::collections::BTreeMap<InstanceId, super::migration::InFlight>,
+    /// Workload Management, on a supervisor cluster.
+    pub supervisor: Option<Box<super::supervisor::Supervisor>>,
+    /// Capacity-weighted MHz of one core (converts CPU requests in cores for quotas).
+    pub mean_core_mhz: f64,
     /// Instances by state, for sampling.
     pub vms_running: u64,
     pub pods_starting: u64,
@@ -124,6 +176,20 @@ pub struct World {
     pub events_processed: u64,
     /// Set while a maintenance evacuation runs (see `maintenance.rs`).
     pub evacuating: bool,
+    /// vSphere Namespaces, by scenario index.
+    pub namespaces: Vec<super::namespace::Namespace>,
+    /// The registry and the supervisor datastores with their image caches and volumes.
+    pub images: super::registry::ImageStore,
+    /// The cluster of each datastore in `images`.
+    pub datastore_cluster: Vec<ClusterId>,
+    /// Persistent volumes: pod -> (datastore, bytes).
+    pub volumes: std::collections::BTreeMap<InstanceId, (u32, u64)>,
+    /// Pods waiting for room for their volume.
+    pub volume_waiting: std::collections::VecDeque<InstanceId>,
+    /// Deployment and job controllers, by group.
+    pub controllers: Vec<Option<super::controllers::ControllerState>>,
+    /// Guest clusters: name -> (nodes expected, nodes up, created).
+    pub guests: std::collections::BTreeMap<String, (u32, u32, Option<SimTime>)>,
 }
 
 impl World {
@@ -142,11 +208,46 @@ impl World {
             Event::ExitMaintenance { host } => self.on_exit_maintenance(now, host, obs),
             Event::HostPoweredOn { host } => self.on_host_powered_on(now, host, obs),
             Event::HostInStandby { host } => self.on_host_in_standby(now, host, obs),
+            Event::VmBooted { vm } => self.on_vm_booted(now, vm, obs),
+            Event::SphereletInstalled { host } => self.on_spherelet_installed(now, host, obs),
+            Event::ApiArrive { cluster, request } => self.api_arrive(now, cluster, request),
+            Event::ApiServed {
+                cluster,
+                server,
+                request,
+            } => self.on_api_served(now, cluster, server, request, obs),
+            Event::SchedulingDone { cluster } => self.on_scheduling_done(now, cluster, obs),
+            Event::PodStage { pod } => self.on_pod_stage(now, pod, obs),
+            Event::FetcherUp { fetch } => self.on_fetcher_up(now, fetch, obs),
+            Event::RegistryPullDone => self.on_registry_pull_done(now, obs),
+            Event::VolumeReady { pod } => self.on_volume_ready(now, pod, obs),
+            Event::Heartbeat { host } => self.on_heartbeat(now, host),
+            Event::PodTerminated { pod } => self.on_pod_terminated(now, pod, obs),
+            Event::Scale { group, replicas } => self.on_scale(now, group, replicas, obs),
+            Event::Rollout { group } => self.on_rollout(now, group, obs),
         }
     }
 
     fn on_arrival<O: Observer>(&mut self, now: SimTime, group: GroupId, obs: &mut O) {
         let batch = self.groups[group].batch_size();
+        if self.supervised(group) {
+            // Pods, deployments and jobs of a supervisor cluster go through its API.
+            for _ in 0..batch {
+                self.supervised_arrival(now, group);
+            }
+            let g = &mut self.groups[group];
+            if matches!(g.spec.controller, crate::scenario::Controller::Arrivals) {
+                // (The API counts `created` as it creates pods; the arrival process
+                // counts its own requests.)
+                g.requested += batch;
+                if let Some(t) = g.next_arrival_after(now, g.requested) {
+                    if t <= self.end {
+                        self.queue.schedule_at(t, Event::Arrival { group });
+                    }
+                }
+            }
+            return;
+        }
         for _ in 0..batch {
             self.groups[group].created += 1;
             let inst = self.new_instance(now, group);
@@ -162,7 +263,7 @@ impl World {
     }
 
     /// Draws the instance's size from its group.
-    fn new_instance(&mut self, now: SimTime, group: GroupId) -> Instance {
+    pub(super) fn new_instance(&mut self, now: SimTime, group: GroupId) -> Instance {
         let g = &mut self.groups[group];
         let (request, image, size_cpu, size_mem) = match &g.spec.kind {
             WorkloadKind::Vm(vm) => {
@@ -228,12 +329,15 @@ impl World {
             cpu_demand_mhz: 0,
             mem_demand: 0,
             created: now,
+            stage: 0,
+            stage_since: now,
+            revision: 0,
         }
     }
 
     /// Asks the cluster's policy for a host; places, queues or rejects. Returns whether
     /// the instance was placed.
-    fn try_place<O: Observer>(
+    pub(super) fn try_place<O: Observer>(
         &mut self,
         now: SimTime,
         id: InstanceId,
@@ -305,7 +409,10 @@ impl World {
         let local = self.hosts[host].local as usize;
         self.groups[group].count(local, 1);
         obs.placed(now, self, group, host);
-        if is_pod {
+        if is_pod && self.clusters[ci].supervisor.is_some() {
+            self.host_updated(now, host, obs);
+            self.pod_scheduled(now, id, obs);
+        } else if is_pod {
             self.instances.get_mut(id).expect("live").state = InstanceState::Starting;
             self.clusters[ci].pods_starting += 1;
             let ready = self.image_ready(now, host, image, obs);
@@ -314,7 +421,14 @@ impl World {
             self.host_updated(now, host, obs);
         } else {
             self.host_updated(now, host, obs);
-            self.start_running(now, id);
+            let boot = self.groups[group].spec.vm_start;
+            if boot > SimDuration::ZERO {
+                // Cloned and booted through vCenter before it runs.
+                self.instances.get_mut(id).expect("live").state = InstanceState::Starting;
+                self.queue.schedule_in(boot, Event::VmBooted { vm: id });
+            } else {
+                self.start_running(now, id);
+            }
         }
     }
 
@@ -341,7 +455,7 @@ impl World {
 
     /// Marks the instance Running and starts its lifetime. The host does not change:
     /// the instance's reservation and demand count from placement.
-    fn start_running(&mut self, now: SimTime, id: InstanceId) {
+    pub(super) fn start_running(&mut self, now: SimTime, id: InstanceId) {
         let inst = self.instances.get_mut(id).expect("live instance");
         inst.state = InstanceState::Running;
         let (host, group, is_pod) = (inst.host, inst.group, inst.is_pod);
@@ -371,7 +485,55 @@ impl World {
         self.start_running(now, pod);
     }
 
+    /// A VM that boots before it runs is up.
+    fn on_vm_booted<O: Observer>(&mut self, now: SimTime, vm: InstanceId, obs: &mut O) {
+        let Some(inst) = self.instances.get(vm) else {
+            return;
+        };
+        if inst.state != InstanceState::Starting {
+            return;
+        }
+        let group = inst.group;
+        self.start_running(now, vm);
+        let ci = ClusterId::from_index(self.groups[group].spec.cluster);
+        if self.clusters[ci]
+            .supervisor
+            .as_ref()
+            .is_some_and(|s| s.control_plane == group)
+        {
+            self.control_plane_vm_up(now, ci, obs);
+        }
+        if let crate::scenario::Controller::GuestCluster { guest, .. } =
+            &self.groups[group].spec.controller
+        {
+            let guest = guest.clone();
+            let g = self.guests.get_mut(&guest).expect("a known guest cluster");
+            g.1 += 1;
+            if g.1 == g.0 {
+                let took = now - g.2.unwrap_or(SimTime::ZERO);
+                obs.guest_cluster_ready(now, &guest, took);
+            }
+        }
+    }
+
+    /// An instance's lifetime is over: a VM is powered off and deleted; a pod Succeeds
+    /// (on a supervisor cluster it is Terminating first).
     pub(super) fn on_departure<O: Observer>(&mut self, now: SimTime, id: InstanceId, obs: &mut O) {
+        match self.instances.get(id) {
+            None => {}
+            Some(i) if self.supervised(i.group) => self.terminate_pod(now, id, true, obs),
+            Some(_) => self.remove_instance(now, id, obs),
+        }
+    }
+
+    /// An instance leaves its host for good: its reservation and demand go, waiting work
+    /// is retried.
+    pub(super) fn remove_instance<O: Observer>(
+        &mut self,
+        now: SimTime,
+        id: InstanceId,
+        obs: &mut O,
+    ) {
         let Some(inst) = self.instances.remove(id) else {
             return;
         };
@@ -388,8 +550,9 @@ impl World {
         let c = &mut self.clusters[ci];
         match (inst.is_pod, inst.state) {
             (true, InstanceState::Starting) => c.pods_starting -= 1,
-            (true, _) => c.pods_running -= 1,
-            (false, _) => c.vms_running -= 1,
+            (true, InstanceState::Running) => c.pods_running -= 1,
+            (false, InstanceState::Running) => c.vms_running -= 1,
+            _ => {}
         }
         self.retry_pending_soon(now, ci);
         self.host_updated(now, host, obs);
@@ -412,6 +575,15 @@ impl World {
         let mut from = 0;
         while let Some((seq, id, req)) = self.clusters[ci].pending.next_head(from) {
             from = seq + 1;
+            if self
+                .instances
+                .get(id)
+                .is_none_or(|i| i.state != InstanceState::Pending)
+            {
+                // Deleted while it waited (a deployment scaled down).
+                self.clusters[ci].pending.pop_head(&req, id);
+                continue;
+            }
             if !self.clusters[ci].index.fit.may_fit(&req) {
                 continue;
             }

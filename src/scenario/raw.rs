@@ -60,6 +60,42 @@ impl JsonSchema for Scalar {
     }
 }
 
+/// `true` or `false` (YAML scalars reach the format as text or as booleans).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FlagVisitor;
+        impl<'de> Visitor<'de> for FlagVisitor {
+            type Value = Flag;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`true` or `false`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
+                Ok(Flag(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Flag, E> {
+                match v {
+                    "true" | "True" | "TRUE" => Ok(Flag(true)),
+                    "false" | "False" | "FALSE" => Ok(Flag(false)),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(FlagVisitor)
+    }
+}
+
+impl JsonSchema for Flag {
+    fn schema_name() -> Cow<'static, str> {
+        "Flag".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "boolean" })
+    }
+}
+
 /// A value, or `{ choice: [a, b, ...] }` to draw one uniformly per instance.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScalarOrChoice {
@@ -200,7 +236,7 @@ pub struct RawVmClass {
     pub vcpus: Scalar,
     pub memory: Scalar,
     #[serde(default)]
-    pub guaranteed: Option<bool>,
+    pub guaranteed: Option<Flag>,
 }
 
 /// `{ host: esx-3, at: 2h, until: 4h }`: the host is evacuated by vMotion from `at` (its
@@ -253,7 +289,7 @@ pub struct RawCluster {
 #[serde(deny_unknown_fields)]
 pub struct RawSupervisor {
     /// `true` to enable Workload Management on the cluster.
-    pub enabled: bool,
+    pub enabled: Flag,
     /// Time to install the Spherelet on a host (all hosts in parallel).
     #[serde(default)]
     pub spherelet_install: Option<Scalar>,
@@ -385,7 +421,7 @@ pub struct RawDatastore {
     pub image_cache: Option<Scalar>,
     /// One local datastore per host (`<name>-<host>`), seen by that host only.
     #[serde(default)]
-    pub per_host: Option<bool>,
+    pub per_host: Option<Flag>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

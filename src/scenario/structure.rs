@@ -404,7 +404,9 @@ mod strict {
 
         fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
             match self.value {
-                Value::Null | Value::Bool(_) => self.wrong(&v),
+                Value::Null => self.wrong(&v),
+                // Visitors that take no boolean refuse it themselves.
+                Value::Bool(b) => v.visit_bool(*b),
                 Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
                     (Some(u), _, _) => v.visit_u64(u),
                     (None, Some(i), _) => v.visit_i64(i),

@@ -210,7 +210,7 @@ pub(super) fn datastore(v: &mut V, dp: &str, d: &RawDatastore) -> Option<Datasto
         throughput: throughput?,
         policies: policies?,
         image_cache: image_cache?.min(capacity?),
-        per_host: d.per_host.unwrap_or(false),
+        per_host: d.per_host.is_some_and(|f| f.0),
     })
 }
 

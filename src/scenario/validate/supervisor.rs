@@ -116,7 +116,7 @@ fn secs(n: u64) -> SimDuration {
 /// A cluster's `supervisor` section; `None` when it is not enabled (or broken).
 pub(super) fn supervisor(v: &mut V, sp: &str, s: &RawSupervisor) -> Option<SupervisorSpec> {
     use defaults as d;
-    if !s.enabled {
+    if !s.enabled.0 {
         return None;
     }
     let size = s.control_plane_size.as_deref().unwrap_or("small");
@@ -332,7 +332,7 @@ pub(super) fn vm_classes(v: &mut V, raw: &[RawVmClass]) -> Vec<VmClassSpec> {
                 name: c.name.clone(),
                 vcpus: vcpus as u32,
                 memory,
-                guaranteed: c.guaranteed.unwrap_or(false),
+                guaranteed: c.guaranteed.is_some_and(|g| g.0),
             };
             // A scenario's class replaces a built-in one of the same name.
             match classes.iter_mut().find(|k| k.name == c.name) {
@@ -389,7 +389,7 @@ pub(super) fn namespaces(
         let supervisor = raw_clusters[ci]
             .supervisor
             .as_ref()
-            .is_some_and(|s| s.enabled);
+            .is_some_and(|s| s.enabled.0);
         if !supervisor {
             v.err(
                 &format!("{np}.cluster"),

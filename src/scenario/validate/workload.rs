@@ -78,7 +78,7 @@ fn workload(v: &mut V, wp: &str, w: &RawWorkload, cx: &Context) -> Option<Worklo
         raw_clusters[c]
             .supervisor
             .as_ref()
-            .is_some_and(|s| s.enabled)
+            .is_some_and(|s| s.enabled.0)
     });
     let namespace = namespace_of(v, wp, w, cx, cluster, supervised, is_pod);
     let (controller, arrival_override) = controller(v, wp, w, is_pod, supervised);
