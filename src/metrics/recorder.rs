@@ -2,8 +2,10 @@
 
 use crate::engine::Id;
 use crate::engine::{SimDuration, SimTime};
+use crate::model::crx::Stage;
 use crate::model::host::HostState;
 use crate::model::instance::InstanceId;
+use crate::model::namespace::QuotaReason;
 use crate::model::vmotion::PrecopyPlan;
 use crate::model::{ClusterId, GroupId, HostId, Observer, World};
 use crate::policy::balance::{BalancePass, Reason};
@@ -145,6 +147,8 @@ pub struct Recorder {
     pub events_processed: u64,
     /// Most instances alive at once (slab high-water mark).
     pub peak_live_instances: usize,
+    /// Supervisor clusters' metrics, when a cluster runs Workload Management.
+    pub sup: Option<Box<super::supervisor::SupervisorMetrics>>,
 }
 
 impl Recorder {
@@ -213,6 +217,11 @@ impl Recorder {
             end: SimTime::ZERO,
             events_processed: 0,
             peak_live_instances: 0,
+            sup: world
+                .clusters
+                .iter()
+                .any(|c| c.supervisor.is_some())
+                .then(Box::default),
         };
         for (i, h) in world.hosts.iter().enumerate() {
             let c = h.cluster.index();
@@ -395,6 +404,91 @@ impl Observer for Recorder {
             "recommendations": recs,
         });
         self.drs_log.push(line.to_string());
+    }
+
+    fn supervisor_enabled(&mut self, _now: SimTime, _cluster: ClusterId, took: SimDuration) {
+        if let Some(s) = self.sup.as_mut() {
+            s.enable_s = s.enable_s.max(took.as_secs_f64());
+        }
+    }
+
+    fn api_served(&mut self, _now: SimTime, _cluster: ClusterId, latency: SimDuration) {
+        if let Some(s) = self.sup.as_mut() {
+            s.api_us.saturating_record(latency.as_nanos() / 1000);
+        }
+    }
+
+    fn quota_refused(&mut self, _now: SimTime, _world: &World, _group: GroupId, why: QuotaReason) {
+        if let Some(s) = self.sup.as_mut() {
+            s.refused(why);
+        }
+    }
+
+    fn pod_stage(
+        &mut self,
+        now: SimTime,
+        world: &World,
+        pod: InstanceId,
+        stage: Stage,
+        took: SimDuration,
+    ) {
+        if let Some(s) = self.sup.as_mut() {
+            s.stage(now, world, pod, stage, took);
+        }
+    }
+
+    fn image_cache_hit(&mut self, _now: SimTime) {
+        if let Some(s) = self.sup.as_mut() {
+            s.image_cache_hits += 1;
+        }
+    }
+
+    fn image_fetched(
+        &mut self,
+        _now: SimTime,
+        bytes: u64,
+        took: SimDuration,
+        evicted: u32,
+        overflow: bool,
+    ) {
+        if let Some(s) = self.sup.as_mut() {
+            s.fetched(bytes, took, evicted, overflow);
+        }
+    }
+
+    fn pod_finished(&mut self, _now: SimTime, _group: GroupId, pod: InstanceId, succeeded: bool) {
+        if let Some(s) = self.sup.as_mut() {
+            s.forget(pod);
+            if succeeded {
+                s.pods_succeeded += 1;
+            } else {
+                s.pods_deleted += 1;
+            }
+        }
+    }
+
+    fn rollout_done(&mut self, _now: SimTime, _group: GroupId, took: SimDuration) {
+        if let Some(s) = self.sup.as_mut() {
+            s.rollout(took);
+        }
+    }
+
+    fn job_done(&mut self, _now: SimTime, _group: GroupId, took: SimDuration) {
+        if let Some(s) = self.sup.as_mut() {
+            s.job(took);
+        }
+    }
+
+    fn volume_waiting(&mut self, _now: SimTime, _group: GroupId) {
+        if let Some(s) = self.sup.as_mut() {
+            s.volume_waits += 1;
+        }
+    }
+
+    fn guest_cluster_ready(&mut self, _now: SimTime, _name: &str, took: SimDuration) {
+        if let Some(s) = self.sup.as_mut() {
+            s.guest_ready(took);
+        }
     }
 
     fn migration_done(&mut self, _now: SimTime, outcome: &PrecopyPlan) {

@@ -118,6 +118,12 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
         m.insert("drs_score_mean".into(), r(mean));
         m.insert("drs_score_min".into(), r(rec.drs_score_min));
     }
+    if let Some(sup) = &rec.sup {
+        sup.summarize(&mut m, r);
+        for (state, n) in super::supervisor::pod_states(world) {
+            m.insert(format!("supervisor_pods_{state}_at_end"), json!(n));
+        }
+    }
     m.insert("migrations".into(), json!(rec.migrations_done));
     m.insert("migrations_aborted".into(), json!(rec.migrations_aborted));
     m.insert("pods_evicted".into(), json!(rec.pods_evicted));

@@ -3,12 +3,12 @@
 use super::controllers::ControllerState;
 use super::event::Event;
 use super::host::{Host, HostState};
-use super::ids::{ClusterId, GroupId, HostId};
+use super::ids::{ClusterId, GroupId, HostId, ImageId};
 use super::image::ImageCache;
 use super::instance::Instances;
 use super::namespace::Namespace;
 use super::pending::PendingQueue;
-use super::registry::{Datastore, ImageStore};
+use super::registry::{Cached, Datastore, ImageStore};
 use super::supervisor::Supervisor;
 use super::vmotion::MigrationSlots;
 use super::workload::Group;
@@ -270,7 +270,7 @@ fn supervise(world: &mut World, scenario: &Scenario, ci: usize, control_plane: G
         };
         for (name, host) in copies {
             let id = world.images.datastores.len() as u32;
-            world.images.datastores.push(Datastore {
+            let mut ds = Datastore {
                 name,
                 capacity: d.capacity,
                 policies: d.policies.clone(),
@@ -280,7 +280,27 @@ fn supervise(world: &mut World, scenario: &Scenario, ci: usize, control_plane: G
                 volume_bytes: 0,
                 images: Default::default(),
                 fetching: Default::default(),
-            });
+            };
+            if d.image_cache > 0 {
+                // Images the scenario says are cached already (a warm start).
+                for (i, im) in scenario
+                    .images
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, im)| im.cached)
+                {
+                    ds.image_bytes += im.size;
+                    ds.images.insert(
+                        ImageId::from_index(i),
+                        Cached {
+                            bytes: im.size,
+                            last_used: SimTime::ZERO,
+                            users: 0,
+                        },
+                    );
+                }
+            }
+            world.images.datastores.push(ds);
             world.datastore_cluster.push(cluster);
             if d.image_cache > 0 {
                 for h in host.map_or(first..first + n, |h| h..h + 1) {

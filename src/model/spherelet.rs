@@ -111,14 +111,22 @@ impl World {
         self.try_place(now, pod, obs, true);
     }
 
-    /// `place_on` for a supervised pod: it is bound through the API.
-    pub(super) fn pod_scheduled<O: Observer>(
-        &mut self,
-        now: SimTime,
-        pod: InstanceId,
-        obs: &mut O,
-    ) {
+    /// `place_on` for a supervised pod: the host is chosen and reserved; when the DRS
+    /// call returns, the pod is bound through the API.
+    pub(super) fn pod_scheduled(&mut self, _now: SimTime, pod: InstanceId) {
         self.instances.get_mut(pod).expect("live pod").state = InstanceState::Scheduled;
+        let cluster = self.cluster_of(self.instances.get(pod).expect("live").group);
+        let call = self.clusters[cluster]
+            .supervisor
+            .as_ref()
+            .expect("supervised")
+            .spec
+            .drs_call;
+        self.queue.schedule_in(call, Event::PodStage { pod });
+    }
+
+    /// The DRS call is back: the binding goes to the API.
+    fn bind<O: Observer>(&mut self, now: SimTime, pod: InstanceId, obs: &mut O) {
         self.next_stage(now, pod, Stage::Bind, obs);
         let cluster = self.cluster_of(self.instances.get(pod).expect("live").group);
         self.api_submit(now, cluster, ApiCall::Bind { pod }, false);
@@ -177,6 +185,9 @@ impl World {
         let Some(inst) = self.instances.get(pod) else {
             return;
         };
+        if inst.state == InstanceState::Scheduled && inst.stage == Stage::Scheduling as u8 {
+            return self.bind(now, pod, obs);
+        }
         if inst.state != InstanceState::Starting {
             return; // deleted meanwhile
         }
@@ -286,7 +297,7 @@ impl World {
         if state == InstanceState::Pending {
             // Not on a host: nothing to shut down. (A pod waiting in the scheduler's or
             // the pending queue is skipped there once gone.)
-            obs.pod_finished(now, group, succeeded);
+            obs.pod_finished(now, group, pod, succeeded);
             self.controller_pod_gone(now, pod, succeeded, obs);
             self.remove_supervised(now, pod, obs);
             return;
@@ -300,7 +311,7 @@ impl World {
             }
         }
         self.instances.get_mut(pod).expect("live").state = InstanceState::Terminating;
-        obs.pod_finished(now, group, succeeded);
+        obs.pod_finished(now, group, pod, succeeded);
         self.controller_pod_gone(now, pod, succeeded, obs);
         let grace = self.clusters[cluster]
             .supervisor

@@ -305,7 +305,12 @@ impl World {
     }
 
     /// A created pod joins the scheduling queue.
-    pub(super) fn enqueue_for_scheduling(&mut self, now: SimTime, cluster: ClusterId, pod: InstanceId) {
+    pub(super) fn enqueue_for_scheduling(
+        &mut self,
+        now: SimTime,
+        cluster: ClusterId,
+        pod: InstanceId,
+    ) {
         let s = self.supervisor(cluster);
         s.scheduling.push_back(pod);
         if !s.scheduler_busy {

@@ -111,8 +111,10 @@ pub trait Observer {
         _overflow: bool,
     ) {
     }
-    /// A supervised pod of `group` ended: ran to completion (`succeeded`), or deleted.
-    fn pod_finished(&mut self, _now: SimTime, _group: GroupId, _succeeded: bool) {}
+    /// Supervised pod `pod` of `group` ended: ran to completion (`succeeded`), or was
+    /// deleted or evicted.
+    fn pod_finished(&mut self, _now: SimTime, _group: GroupId, _pod: InstanceId, _succeeded: bool) {
+    }
     /// A deployment's rolling update finished after `took`.
     fn rollout_done(&mut self, _now: SimTime, _group: GroupId, _took: SimDuration) {}
     /// A job's last completion, `took` after the job was created.
@@ -411,7 +413,7 @@ impl World {
         obs.placed(now, self, group, host);
         if is_pod && self.clusters[ci].supervisor.is_some() {
             self.host_updated(now, host, obs);
-            self.pod_scheduled(now, id, obs);
+            self.pod_scheduled(now, id);
         } else if is_pod {
             self.instances.get_mut(id).expect("live").state = InstanceState::Starting;
             self.clusters[ci].pods_starting += 1;

@@ -54,6 +54,13 @@ pub fn render(
                 .into_bytes(),
         },
     ];
+    if let Some(sup) = &rec.sup {
+        // Supervisor clusters: every started pod's stage-by-stage start-up.
+        files.push(OutputFile {
+            path: "pod_startup.csv".into(),
+            bytes: sup.startup_csv().into_bytes(),
+        });
+    }
     if opts.plots {
         for (name, png, svg) in plot::all(rec)? {
             files.push(OutputFile {

@@ -305,9 +305,12 @@ pub struct RawSupervisor {
     /// Spherelet node heartbeat (Lease renewal) interval.
     #[serde(default)]
     pub heartbeat: Option<Scalar>,
-    /// One kube-scheduler cycle for a pod, the DRS call included.
+    /// One kube-scheduler cycle for a pod (pods are scheduled one at a time).
     #[serde(default)]
     pub scheduling: Option<Scalar>,
+    /// The scheduler extension's call to DRS for the pod's host (calls overlap).
+    #[serde(default)]
+    pub drs_call: Option<Scalar>,
     /// The CRX start-up stages of a native pod.
     #[serde(default)]
     pub crx: Option<RawCrx>,
@@ -450,6 +453,9 @@ pub struct RawPodRuntime {
 pub struct RawImage {
     pub name: String,
     pub size: Scalar,
+    /// Already in every supervisor datastore's image cache at the start.
+    #[serde(default)]
+    pub cached: Option<Flag>,
 }
 
 /// A group of VMs (`kind: vm-group`) or native pods (`kind: pod-group`).

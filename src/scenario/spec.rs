@@ -71,8 +71,9 @@ pub struct SupervisorSpec {
     pub tes_latency: SimDuration,
     /// Spherelet node heartbeat interval.
     pub heartbeat: SimDuration,
-    /// One scheduling cycle of a pod, the DRS call included.
+    /// One scheduling cycle of a pod (one pod at a time), then the DRS call (overlapping).
     pub scheduling: SimDuration,
+    pub drs_call: SimDuration,
     pub crx: CrxStages,
     /// Image-fetcher system pod start-up, before its pull.
     pub fetcher_startup: SimDuration,
@@ -287,6 +288,8 @@ pub struct PodRuntimeSpec {
 pub struct ImageSpec {
     pub name: String,
     pub size: u64,
+    /// In every supervisor datastore's image cache from the start.
+    pub cached: bool,
 }
 
 /// A value fixed for the group or drawn uniformly per instance.

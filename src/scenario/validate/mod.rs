@@ -383,6 +383,7 @@ pub fn validate(
             size: v
                 .parse(&format!("images[{i}].size"), &im.size, units::parse_bytes)
                 .unwrap_or(0),
+            cached: im.cached.is_some_and(|c| c.0),
         })
         .collect();
 
