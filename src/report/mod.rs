@@ -6,6 +6,7 @@
 //! and renamed into place, `summary.json` last, so its presence means the run's outputs
 //! are complete.
 
+pub mod html;
 pub mod plot;
 
 use crate::metrics::{summarize, Recorder};
