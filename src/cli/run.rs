@@ -75,6 +75,7 @@ pub fn run(
     sets: &[String],
     plots: bool,
     quiet: bool,
+    html_report: bool,
 ) -> i32 {
     let mut scenario: Scenario = match load_file(file, sets) {
         Ok(s) => s,
@@ -126,6 +127,16 @@ pub fn run(
             bytes: format!("{run_json:#}\n").into_bytes(),
         },
     );
+    if html_report {
+        if let Err(e) = report::add_run_report(&mut all) {
+            // The run's own outputs failed the report's checks: a bug, not bad input.
+            eprint!(
+                "pacsim: internal error drawing the report: {}",
+                e.render(&out_dir)
+            );
+            return super::EXIT_INTERNAL;
+        }
+    }
     if let Err(e) = report::write_all(&out_dir, &all) {
         eprintln!("pacsim: cannot write results to {}: {e}", out_dir.display());
         return EXIT_IO;
