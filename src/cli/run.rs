@@ -87,7 +87,7 @@ pub fn run(
     if let Some(s) = seed {
         scenario.seed = s;
     }
-    let out_dir = out.unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    let out_dir = out.unwrap_or_else(|| Path::new("results").join(scenario.folder_name()));
     let started = Instant::now();
     let mut world = crate::model::build(&scenario, 0);
     let mut rec = Recorder::new(&world);
