@@ -58,9 +58,12 @@ const LOADING_ATTRIBUTES: [&str; 10] = [
     "xlink:href",
 ];
 
+/// A tag's name and its attributes.
+type Tag = (String, Vec<(String, String)>);
+
 /// Every tag of `html` (name, attributes), skipping the bodies of `<script>` and
 /// `<style>`, which are returned apart.
-fn tags(html: &str) -> (Vec<(String, Vec<(String, String)>)>, Vec<String>) {
+fn tags(html: &str) -> (Vec<Tag>, Vec<String>) {
     let (mut tags, mut bodies) = (Vec::new(), Vec::new());
     let mut rest = html;
     while let Some(i) = rest.find('<') {
