@@ -6,9 +6,12 @@
 //! and renamed into place, `summary.json` last, so its presence means the run's outputs
 //! are complete.
 
+pub mod capacity_page;
+pub mod compare_page;
 pub mod html;
 pub mod plot;
 pub mod run_page;
+pub mod sweep_page;
 
 use crate::metrics::{summarize, Recorder};
 use crate::model::World;
