@@ -61,10 +61,8 @@ pub fn render(r: &CapacityReport) -> Result<String, String> {
         None => {
             let largest = e
                 .points
-                .iter()
-                .map(|p| knob.values[p.coords[0]].as_str())
                 .last()
-                .unwrap_or("–");
+                .map_or("–", |p| knob.values[p.coords[0]].as_str());
             s.push(Block::Answer {
                 text: format!(
                     "No candidate met every objective; the last tried was {} = {largest}.",
