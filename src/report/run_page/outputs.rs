@@ -140,7 +140,9 @@ pub struct Identity {
     pub hash: String,
 }
 
-/// One DRS pass, a line of `drs.jsonl`.
+/// One DRS balancing pass, a line of `drs.jsonl` (`"kind": "balance"`, or no `kind` in
+/// the first format). Fields this page does not use are ignored, so later additions to
+/// the log do not break it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DrsPass {
     pub time_s: f64,
@@ -150,10 +152,22 @@ pub struct DrsPass {
     pub imbalance_before: f64,
     pub target: Option<f64>,
     pub imbalance_after: f64,
+    /// `imbalance` or `drs-score` (absent in the first format: imbalance).
+    #[serde(default)]
+    pub policy: Option<String>,
     pub recommendations: Vec<Recommendation>,
 }
 
-/// One move a DRS pass recommended.
+/// One host emptied by mandatory moves (`"kind": "evacuation"`): maintenance or standby.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Evacuation {
+    pub time_s: f64,
+    pub cluster: String,
+    pub host: String,
+    pub recommendations: Vec<Recommendation>,
+}
+
+/// One move DRS recommended; mandatory moves (priority 1) of an evacuation carry no gain.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Recommendation {
     pub vm: String,
@@ -161,7 +175,21 @@ pub struct Recommendation {
     pub to: String,
     pub reason: String,
     pub priority: u32,
-    pub gain: f64,
+    #[serde(default)]
+    pub gain: Option<f64>,
+}
+
+/// The lines of `drs.jsonl`, by kind.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DrsLog {
+    pub passes: Vec<DrsPass>,
+    pub evacuations: Vec<Evacuation>,
+}
+
+impl DrsLog {
+    pub fn is_empty(&self) -> bool {
+        self.passes.is_empty() && self.evacuations.is_empty()
+    }
 }
 
 /// A CSV of numbers with a header: the column names and the columns.
@@ -193,7 +221,7 @@ pub struct RunOutputs {
     pub timeseries: Columns,
     /// Columns of `host_cpu.csv` (hosts, or groups of neighbouring hosts).
     pub host_columns: usize,
-    pub drs: Vec<DrsPass>,
+    pub drs: DrsLog,
     /// Plot stem → its checked SVG.
     pub plots: BTreeMap<String, InlineSvg>,
     /// Known files present, for the links (plots not included).
@@ -451,7 +479,7 @@ fn csv(file: &str, bytes: &[u8]) -> Result<Columns, OutputError> {
     Ok(Columns { names, values })
 }
 
-fn drs_log(bytes: &[u8]) -> Result<Vec<DrsPass>, OutputError> {
+fn drs_log(bytes: &[u8]) -> Result<DrsLog, OutputError> {
     let s = text(DRS_LOG, bytes)?;
     if !s.is_empty() && !s.ends_with('\n') {
         return Err(OutputError::broken(
@@ -459,13 +487,30 @@ fn drs_log(bytes: &[u8]) -> Result<Vec<DrsPass>, OutputError> {
             "its last line has no end of line (truncated?)",
         ));
     }
-    s.lines()
-        .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_str::<DrsPass>(l)
-                .map_err(|e| OutputError::broken(DRS_LOG, format!("line {}: {e}", i + 1)))
-        })
-        .collect()
+    let mut log = DrsLog::default();
+    for (i, l) in s.lines().enumerate() {
+        let bad =
+            |e: serde_json::Error| OutputError::broken(DRS_LOG, format!("line {}: {e}", i + 1));
+        let v: serde_json::Value = serde_json::from_str(l).map_err(bad)?;
+        match v.get("kind").map(|k| k.as_str()) {
+            None | Some(Some("balance")) => {
+                log.passes.push(serde_json::from_value(v).map_err(bad)?)
+            }
+            Some(Some("evacuation")) => log
+                .evacuations
+                .push(serde_json::from_value(v).map_err(bad)?),
+            // A kind of line this version does not know (written by a newer pacsim): not
+            // shown, but it must still be a JSON object with a time.
+            Some(Some(_)) if v.get("time_s").is_some_and(|t| t.is_number()) => {}
+            _ => {
+                return Err(OutputError::broken(
+                    DRS_LOG,
+                    format!("line {}: no known `kind` and no `time_s`", i + 1),
+                ))
+            }
+        }
+    }
+    Ok(log)
 }
 
 /// Every plot: its SVG checked for inlining, its PNG checked to be whole.
@@ -543,6 +588,33 @@ mod tests {
         assert!(e.problem.contains("goes back"), "{e:?}");
         let e = csv("t.csv", b"x,y\n").unwrap_err();
         assert!(e.problem.contains("time_s"), "{e:?}");
+    }
+
+    #[test]
+    fn drs_log_lines_of_every_kind() {
+        let log = concat!(
+            // The first format: no kind.
+            r#"{"cluster":"c","hosts":4,"imbalance_after":0.1,"imbalance_before":0.2,"level":3,"recommendations":[{"from":"h-0","gain":0.03,"priority":2,"reason":"balance_cpu","to":"h-1","vm":"v-0"}],"target":0.1,"time_s":300.0}"#,
+            "\n",
+            // A balance pass with fields this page does not use, and a drs-score move.
+            r#"{"cluster":"c","kind":"balance","policy":"drs-score","hosts":4,"imbalance_after":0.1,"imbalance_before":0.2,"level":3,"score_before":90.5,"score_after":93.0,"recommendations":[{"from":"h-0","gain":2.5,"priority":3,"reason":"score","to":"h-1","vm":"v-1","score_from":70,"score_to":95}],"target":null,"time_s":360.0}"#,
+            "\n",
+            // An evacuation: mandatory moves without a gain.
+            r#"{"cluster":"c","kind":"evacuation","host":"h-2","recommendations":[{"from":"h-2","priority":1,"reason":"maintenance","to":"h-3","vm":"v-2"}],"time_s":400.0}"#,
+            "\n",
+            // A kind from a later version.
+            r#"{"cluster":"c","kind":"something-new","time_s":500.0}"#,
+            "\n",
+        );
+        let l = drs_log(log.as_bytes()).unwrap();
+        assert_eq!(l.passes.len(), 2);
+        assert_eq!(l.passes[1].policy.as_deref(), Some("drs-score"));
+        assert_eq!(l.passes[1].target, None);
+        assert_eq!(l.evacuations.len(), 1);
+        assert_eq!(l.evacuations[0].recommendations[0].gain, None);
+        let e = drs_log(b"{\"kind\":\"evacuation\",\"time_s\":1}\n").unwrap_err();
+        assert!(e.problem.contains("line 1: missing field"), "{e:?}");
+        assert!(drs_log(b"[1,2]\n").is_err());
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub fn section(run: &RunOutputs) -> Option<Section> {
     if run.drs.is_empty() {
         return None;
     }
+    let log = &run.drs;
     let mut s = Section::new("drs", "DRS load balancing");
     s.text("Every pass measures the cluster's imbalance (the spread of host loads) and, when it is above the migration threshold's target, recommends the vMotions that lower it most.");
     s.push(facts(
@@ -34,7 +35,7 @@ pub fn section(run: &RunOutputs) -> Option<Section> {
     ));
 
     let mut per: BTreeMap<&str, Stats> = BTreeMap::new();
-    for p in &run.drs {
+    for p in &log.passes {
         let st = per.entry(p.cluster.as_str()).or_default();
         st.passes += 1;
         st.level = p.level;
@@ -77,24 +78,36 @@ pub fn section(run: &RunOutputs) -> Option<Section> {
             ],
         ));
     }
-    s.push(Block::Table(t));
+    if !t.rows.is_empty() {
+        s.push(Block::Table(t));
+    }
     if let Some(f) = figure(run, "drs_passes") {
         s.push(f);
     }
 
-    let mut moves: Vec<(f64, &str, &Recommendation)> = run
-        .drs
-        .iter()
-        .flat_map(|p| {
-            p.recommendations
-                .iter()
-                .map(move |r| (p.time_s, p.cluster.as_str(), r))
-        })
-        .collect();
-    if moves.is_empty() {
-        s.text("No pass recommended a move.");
-        return Some(s);
+    if !log.evacuations.is_empty() {
+        let moves: usize = log
+            .evacuations
+            .iter()
+            .map(|e| e.recommendations.len())
+            .sum();
+        s.text(format!(
+            "{} host evacuation(s) (maintenance or standby) recommended {moves} mandatory move(s).",
+            log.evacuations.len()
+        ));
     }
+    let passes = log
+        .passes
+        .iter()
+        .map(|p| (p.time_s, p.cluster.as_str(), &p.recommendations));
+    let evacuations = log
+        .evacuations
+        .iter()
+        .map(|e| (e.time_s, e.cluster.as_str(), &e.recommendations));
+    let mut moves: Vec<(f64, &str, &Recommendation)> = passes
+        .chain(evacuations)
+        .flat_map(|(t, c, recs)| recs.iter().map(move |r| (t, c, r)))
+        .collect();
     let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, _, r) in &moves {
         *by_reason.entry(r.reason.as_str()).or_default() += 1;
@@ -117,8 +130,14 @@ pub fn section(run: &RunOutputs) -> Option<Section> {
     }
     s.push(Block::Table(reasons));
 
-    // Largest gains first; ties in log order (a stable sort), so the list is deterministic.
-    moves.sort_by(|a, b| b.2.gain.total_cmp(&a.2.gain));
+    // Largest gains first (moves without a gain, the mandatory ones, are left out); ties
+    // in log order (a stable sort), so the list is deterministic.
+    moves.retain(|m| m.2.gain.is_some());
+    if moves.is_empty() {
+        return Some(s);
+    }
+    let gain = |m: &(f64, &str, &Recommendation)| m.2.gain.unwrap_or(0.0);
+    moves.sort_by(|a, b| gain(b).total_cmp(&gain(a)));
     let mut top = Table::new(vec![
         Column::number("time"),
         Column::text("cluster"),
@@ -144,7 +163,7 @@ pub fn section(run: &RunOutputs) -> Option<Section> {
             Cell::text(r.to.clone()),
             Cell::text(r.reason.clone()),
             count(r.priority as usize),
-            Cell::number(format::sig(r.gain, 3), r.gain),
+            Cell::number(format::sig(r.gain.unwrap_or(0.0), 3), r.gain.unwrap_or(0.0)),
         ]));
     }
     s.push(Block::Table(top));
