@@ -10,7 +10,7 @@
 //! `cargo test --test integration -- --ignored browser::` (`PACSIM_CHROMIUM` names
 //! another binary).
 
-use crate::report::{run_example_to, temp_dir};
+use crate::report::{plot_count, run_example_to, temp_dir};
 use pacsim::report::html::format;
 use pacsim::report::run_page::catalogue::describe_or_key;
 use std::path::{Path, PathBuf};
@@ -131,19 +131,6 @@ fn dom_text(s: &str) -> String {
 /// An attribute value as Chromium serialises it (it escapes `<` and `>` there too).
 fn dom_attr(s: &str) -> String {
     dom_text(s).replace('"', "&quot;")
-}
-
-fn plot_count(dir: &Path) -> usize {
-    std::fs::read_dir(dir.join("plots"))
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "svg")
-        })
-        .count()
 }
 
 fn check_example(stem: &str) -> PathBuf {

@@ -156,23 +156,26 @@ pub fn assert_self_contained(dir: &Path) {
             assert!(!b.contains(bad), "`{bad}` in a style or script");
         }
     }
-    let plots = std::fs::read_dir(dir.join("plots"))
-        .map(|d| {
-            d.filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "svg")
-            })
-            .count()
-        })
-        .unwrap_or(0);
+    let plots = plot_count(dir);
     assert_eq!(
         html.matches("<svg").count(),
         plots,
         "one inline SVG per plot"
     );
+}
+
+/// The plots a run drew (`plots/*.svg`).
+pub fn plot_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("plots")).map_or(0, |d| {
+        d.filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "svg")
+        })
+        .count()
+    })
 }
 
 fn examples() -> Vec<String> {
