@@ -312,15 +312,30 @@ fn every_metric_the_examples_write_is_described() {
     }
 }
 
-/// `pacsim report` on `dir` after `break_it`: exit 2 and the message, with the folder
-/// written `<DIR>`.
-fn refused(tag: &str, break_it: impl FnOnce(&Path)) -> String {
-    let dir = run_example_to("drs-imbalance", &format!("bad-{tag}"), &[]);
+/// A copy of the folder `from` (plots included) at `to`.
+fn copy_run(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.join("plots")).unwrap();
+    for sub in ["", "plots"] {
+        for e in std::fs::read_dir(from.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                std::fs::copy(&p, to.join(sub).join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+}
+
+/// `pacsim report` on a copy of the run `pristine` after `break_it`: exit 2 and the
+/// message, with the folder written `<DIR>`.
+fn refused(pristine: &Path, tag: &str, break_it: &dyn Fn(&Path)) -> String {
+    let dir = temp_dir(&format!("bad-{tag}"));
+    copy_run(pristine, &dir);
     break_it(&dir);
     let out = pacsim().arg("report").arg(&dir).output().unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(2), "{tag}: {stderr}");
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&dir);
     stderr.replace(&dir.display().to_string(), "<DIR>")
 }
 
@@ -338,6 +353,9 @@ fn truncate(dir: &Path, file: &str, keep: f64) {
 
 #[test]
 fn pacsim_report_refuses_what_is_not_a_whole_run() {
+    // One run, copied for each way of breaking it.
+    let pristine = run_example_to("drs-imbalance", "pristine", &[]);
+    let refused = |tag: &str, break_it: &dyn Fn(&Path)| refused(&pristine, tag, break_it);
     let mut all = String::new();
     let mut case = |tag: &str, msg: String| {
         assert!(msg.starts_with("error: "), "{tag}: {msg}");
@@ -346,31 +364,31 @@ fn pacsim_report_refuses_what_is_not_a_whole_run() {
     };
     case(
         "not a folder",
-        refused("file", |d| {
+        refused("file", &|d| {
             std::fs::remove_dir_all(d).unwrap();
             std::fs::write(d, "x").unwrap();
         }),
     );
     case(
         "an empty folder",
-        refused("empty", |d| {
+        refused("empty", &|d| {
             std::fs::remove_dir_all(d).unwrap();
             std::fs::create_dir(d).unwrap();
         }),
     );
     case(
         "summary.json missing",
-        refused("nosummary", |d| {
+        refused("nosummary", &|d| {
             std::fs::remove_file(d.join("summary.json")).unwrap()
         }),
     );
     case(
         "summary.json truncated",
-        refused("cutsummary", |d| truncate(d, "summary.json", 0.5)),
+        refused("cutsummary", &|d| truncate(d, "summary.json", 0.5)),
     );
     case(
         "a metric edited into text",
-        refused("textmetric", |d| {
+        refused("textmetric", &|d| {
             edit(d, "summary.json", |s| {
                 s.replace("\"hosts\": 8", "\"hosts\": \"eight\"")
             })
@@ -378,23 +396,23 @@ fn pacsim_report_refuses_what_is_not_a_whole_run() {
     );
     case(
         "timeseries.csv missing",
-        refused("nots", |d| {
+        refused("nots", &|d| {
             std::fs::remove_file(d.join("timeseries.csv")).unwrap()
         }),
     );
     case(
         "timeseries.csv truncated",
-        refused("cutts", |d| truncate(d, "timeseries.csv", 0.5)),
+        refused("cutts", &|d| truncate(d, "timeseries.csv", 0.5)),
     );
     case(
         "a number in timeseries.csv edited",
-        refused("editts", |d| {
+        refused("editts", &|d| {
             edit(d, "timeseries.csv", |s| s.replacen("\n0,", "\nzero,", 1))
         }),
     );
     case(
         "host_cpu.csv lost rows",
-        refused("hostrows", |d| {
+        refused("hostrows", &|d| {
             edit(d, "host_cpu.csv", |s| {
                 let lines: Vec<&str> = s.lines().collect();
                 lines[..lines.len() - 3].join("\n") + "\n"
@@ -403,7 +421,7 @@ fn pacsim_report_refuses_what_is_not_a_whole_run() {
     );
     case(
         "drs.jsonl edited",
-        refused("drs", |d| {
+        refused("drs", &|d| {
             edit(d, "drs.jsonl", |s| {
                 s.replacen("\"imbalance_before\"", "\"imbalance\"", 1)
             })
@@ -411,15 +429,15 @@ fn pacsim_report_refuses_what_is_not_a_whole_run() {
     );
     case(
         "drs.jsonl truncated",
-        refused("cutdrs", |d| truncate(d, "drs.jsonl", 0.5)),
+        refused("cutdrs", &|d| truncate(d, "drs.jsonl", 0.5)),
     );
     case(
         "an SVG plot truncated",
-        refused("cutsvg", |d| truncate(d, "plots/instances.svg", 0.5)),
+        refused("cutsvg", &|d| truncate(d, "plots/instances.svg", 0.5)),
     );
     case(
         "a script put in an SVG plot",
-        refused("svgscript", |d| {
+        refused("svgscript", &|d| {
             edit(d, "plots/instances.svg", |s| {
                 s.replace("</svg>", "<script>alert(1)</script></svg>")
             })
@@ -427,11 +445,11 @@ fn pacsim_report_refuses_what_is_not_a_whole_run() {
     );
     case(
         "a PNG plot truncated",
-        refused("cutpng", |d| truncate(d, "plots/drs_passes.png", 0.5)),
+        refused("cutpng", &|d| truncate(d, "plots/drs_passes.png", 0.5)),
     );
     case(
         "an SVG plot deleted",
-        refused("nosvg", |d| {
+        refused("nosvg", &|d| {
             std::fs::remove_file(d.join("plots/drs_passes.svg")).unwrap()
         }),
     );
@@ -443,4 +461,5 @@ fn pacsim_report_refuses_what_is_not_a_whole_run() {
         .collect::<Vec<_>>()
         .join("N");
     insta::assert_snapshot!("report-refusals", shape);
+    let _ = std::fs::remove_dir_all(&pristine);
 }

@@ -47,8 +47,8 @@ figure{margin:1rem 0;break-inside:avoid}
 figure svg{display:block;width:100%;max-width:1000px;height:auto;border:1px solid var(--line)}
 footer{margin-top:2.5rem;color:var(--muted);font-size:.85rem}
 @media print{body{max-width:none;padding:0;font-size:11pt}nav,th button::after{display:none}th button{cursor:auto}
-h2{break-after:avoid}section,table,figure{break-inside:avoid-page}
-a{color:inherit;text-decoration:none}a[href]:not([href^='#'])::after{content:' (' attr(href) ')';font-size:.8em;color:var(--muted)}}
+h2{break-after:avoid}table,figure{break-inside:avoid-page}figure svg{max-width:17cm}
+a{color:inherit;text-decoration:none}}
 ";
 
 /// Sorts a table by the clicked column, numerically when the column holds numbers
