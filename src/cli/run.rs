@@ -127,14 +127,16 @@ pub fn run(
             bytes: format!("{run_json:#}\n").into_bytes(),
         },
     );
+    let mut report_failed = false;
     if html_report {
         if let Err(e) = report::add_run_report(&mut all) {
-            // The run's own outputs failed the report's checks: a bug, not bad input.
+            // The run's own outputs failed the report's checks: a bug, not bad input. The
+            // other outputs are still written.
             eprint!(
-                "pacsim: internal error drawing the report: {}",
+                "pacsim: internal error drawing the report (this is a bug, please report it): {}",
                 e.render(&out_dir)
             );
-            return super::EXIT_INTERNAL;
+            report_failed = true;
         }
     }
     if let Err(e) = report::write_all(&out_dir, &all) {
@@ -172,7 +174,11 @@ pub fn run(
         }
         println!("  results in {}", out_dir.display());
     }
-    EXIT_OK
+    if report_failed {
+        super::EXIT_INTERNAL
+    } else {
+        EXIT_OK
+    }
 }
 
 fn fmt_duration(s: f64) -> String {
