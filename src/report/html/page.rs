@@ -47,7 +47,7 @@ figure{margin:1rem 0;break-inside:avoid}
 figure svg{display:block;width:100%;max-width:1000px;height:auto;border:1px solid var(--line)}
 footer{margin-top:2.5rem;color:var(--muted);font-size:.85rem}
 @media print{body{max-width:none;padding:0;font-size:11pt}nav,th button::after{display:none}th button{cursor:auto}
-h2{break-after:avoid}table,figure{break-inside:avoid-page}figure svg{max-width:17cm}
+h2{break-after:avoid}figure,tr{break-inside:avoid}figure svg{max-width:17cm}
 a{color:inherit;text-decoration:none}}
 ";
 
