@@ -16,7 +16,7 @@ const FIELDS: [(&str, &str); 6] = [
 pub fn section(run: &RunOutputs) -> Option<Section> {
     let mut s = Section::new("utilisation", "Utilisation");
     s.text(format!(
-        "{} sample(s) of {} cluster(s); the heatmap has {} host column(s).",
+        "{} sample(s) of {} cluster(s); host_cpu.csv has {} column(s) of hosts (neighbouring hosts are averaged in very large runs).",
         run.timeseries.rows(),
         run.clusters.len(),
         run.host_columns
