@@ -51,6 +51,17 @@ pub struct MetricColumn {
     pub chart: bool,
 }
 
+/// A chart already drawn into the sweep's output folder (`plots/<name>.svg`, e.g. by
+/// `pacsim sweep merge`'s plotters charts), shown inline instead of the page's own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepPlot {
+    /// The file stem under `plots/` (linked beside the chart).
+    pub name: String,
+    pub caption: String,
+    /// The SVG text; checked like a run's plots before it is inlined.
+    pub svg: String,
+}
+
 /// Everything the sweep page shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepReport {
@@ -62,6 +73,9 @@ pub struct SweepReport {
     pub metrics: Vec<MetricColumn>,
     pub slos: Vec<Slo>,
     pub points: Vec<SweepPoint>,
+    /// Charts drawn elsewhere; when empty, the page draws each charted metric against
+    /// each axis itself (with the points that break an objective crossed).
+    pub plots: Vec<SweepPlot>,
 }
 
 impl SweepReport {
@@ -241,8 +255,26 @@ pub(crate) fn points_table(r: &SweepReport) -> Section {
     s
 }
 
-/// Each charted metric against each axis; one line per combination of the other axes.
+/// The charts: those given in [`SweepReport::plots`], or else each charted metric against
+/// each axis, one line per combination of the other axes.
 pub(crate) fn charts(r: &SweepReport) -> Result<Option<Section>, String> {
+    if !r.plots.is_empty() {
+        let mut s = Section::new("charts", "Charts");
+        for p in &r.plots {
+            let svg = crate::report::html::svg::inline(&p.svg, &p.caption)
+                .map_err(|e| format!("plots/{}.svg: {e}", p.name))?;
+            s.push(Block::Figure(crate::report::html::Figure {
+                id: format!("plot-{}", p.name),
+                svg,
+                caption: p.caption.clone(),
+                links: vec![
+                    crate::report::html::Link::file(&format!("plots/{}.svg", p.name), ""),
+                    crate::report::html::Link::file(&format!("plots/{}.png", p.name), ""),
+                ],
+            }));
+        }
+        return Ok(Some(s));
+    }
     let charted: Vec<usize> = (0..r.metrics.len())
         .filter(|&m| r.metrics[m].chart)
         .collect();
@@ -410,6 +442,7 @@ pub(crate) mod tests {
                 metric: "pod_startup_p99_s".into(),
             }],
             points,
+            plots: Vec::new(),
         }
     }
 
@@ -436,6 +469,44 @@ pub(crate) mod tests {
         assert!(!html.contains("<best-fit>"));
         assert!(html.contains("&lt;best-fit&gt;"));
         assert!(html.contains("<h1>capacity &lt;sweep&gt;</h1>"));
+    }
+
+    #[test]
+    fn charts_drawn_elsewhere_are_checked_and_inlined_instead() {
+        let mut r = example();
+        let svg = chart::line_chart(&line_chart(&r, 0, 0)).unwrap();
+        // Any plotters SVG will do; this one is the page's own chart, drawn by hand.
+        let mut plotted = String::new();
+        {
+            use plotters::prelude::*;
+            crate::report::plot::register_font();
+            let root = SVGBackend::with_string(&mut plotted, (200, 100)).into_drawing_area();
+            root.fill(&WHITE).unwrap();
+            root.draw_text(
+                "p99 <by> hosts",
+                &("sans-serif", 12).into_text_style(&root),
+                (5, 5),
+            )
+            .unwrap();
+            root.present().unwrap();
+        }
+        r.plots = vec![SweepPlot {
+            name: "pod_startup_p99_s-vs-count".into(),
+            caption: "from sweep merge".into(),
+            svg: plotted,
+        }];
+        let html = render(&r).unwrap();
+        assert_eq!(html.matches("<svg").count(), 1);
+        assert!(html.contains("p99 &lt;by&gt; hosts"));
+        assert!(html.contains("<a href=\"plots/pod_startup_p99_s-vs-count.svg\">"));
+        assert!(
+            !html.contains(svg.as_str()),
+            "the page's own charts are not drawn"
+        );
+        r.plots[0].svg = "<svg><script>alert(1)</script></svg>".into();
+        assert!(render(&r)
+            .unwrap_err()
+            .starts_with("plots/pod_startup_p99_s-vs-count.svg: "));
     }
 
     #[test]
