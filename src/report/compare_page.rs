@@ -4,21 +4,24 @@
 use crate::report::html::{format, Block, Cell, Column, Mark, Page, Row, Section, Table};
 use crate::report::run_page::catalogue::describe_or_key;
 
-/// What the comparison decided for one metric.
+/// What the comparison decided for one metric (the order is the page's: what fails the
+/// gate first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
     /// Worse beyond its tolerance: fails the gate.
     Regression,
-    /// In the baseline, not in the candidate.
+    /// In the baseline, not in the candidate: fails the gate.
     Missing,
-    /// Worse, within its tolerance.
-    Worse,
-    /// Better (beyond noise or tolerance).
-    Improved,
+    /// Worse, but within its tolerance.
+    Within,
+    /// Different, for a metric with no better or worse direction.
+    Changed,
+    /// Better.
+    Better,
     /// In the candidate only.
     New,
-    /// Within tolerance either way.
-    Unchanged,
+    /// The same value.
+    Same,
 }
 
 impl Verdict {
@@ -26,18 +29,19 @@ impl Verdict {
         match self {
             Verdict::Regression => "regression",
             Verdict::Missing => "missing",
-            Verdict::Worse => "worse, within tolerance",
-            Verdict::Improved => "improved",
+            Verdict::Within => "worse, within tolerance",
+            Verdict::Changed => "changed",
+            Verdict::Better => "better",
             Verdict::New => "new",
-            Verdict::Unchanged => "unchanged",
+            Verdict::Same => "same",
         }
     }
     fn mark(self) -> Option<Mark> {
         match self {
             Verdict::Regression | Verdict::Missing => Some(Mark::Bad),
-            Verdict::Worse => Some(Mark::Warn),
-            Verdict::Improved => Some(Mark::Good),
-            Verdict::New | Verdict::Unchanged => None,
+            Verdict::Within | Verdict::Changed => Some(Mark::Warn),
+            Verdict::Better => Some(Mark::Good),
+            Verdict::New | Verdict::Same => None,
         }
     }
 }
@@ -45,6 +49,8 @@ impl Verdict {
 /// One metric's comparison.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompareRow {
+    /// What the metric belongs to (a sweep point, a cluster); empty for the whole run.
+    pub scope: String,
     pub metric: String,
     pub baseline: Option<f64>,
     pub candidate: Option<f64>,
@@ -60,8 +66,8 @@ pub struct CompareReport {
     pub candidate: String,
     pub pacsim_version: String,
     pub rows: Vec<CompareRow>,
-    /// Also list the unchanged metrics (otherwise only their count is given).
-    pub show_unchanged: bool,
+    /// Also list the metrics with the same value (otherwise only their count is given).
+    pub show_same: bool,
 }
 
 pub fn render(r: &CompareReport) -> String {
@@ -85,24 +91,26 @@ pub fn render(r: &CompareReport) -> String {
     let mut rows: Vec<&CompareRow> = r
         .rows
         .iter()
-        .filter(|x| r.show_unchanged || x.verdict != Verdict::Unchanged)
+        .filter(|x| r.show_same || x.verdict != Verdict::Same)
         .collect();
-    // Regressions first, then by metric, so the page reads the same every time.
-    rows.sort_by(|a, b| {
-        a.verdict
-            .cmp(&b.verdict)
-            .then_with(|| a.metric.cmp(&b.metric))
-    });
-    let unchanged = r.rows.len() - rows.len();
-    let mut t = Table::new(vec![
+    // What fails the gate first, then by scope and metric, so the page reads the same
+    // every time.
+    rows.sort_by(|a, b| (a.verdict, &a.scope, &a.metric).cmp(&(b.verdict, &b.scope, &b.metric)));
+    let same = r.rows.len() - rows.len();
+    let scoped = r.rows.iter().any(|x| !x.scope.is_empty());
+    let mut cols = Vec::new();
+    if scoped {
+        cols.push(Column::text("scope"));
+    }
+    cols.extend([
         Column::text("metric"),
         Column::number("baseline"),
         Column::number("candidate"),
         Column::number("change"),
         Column::text("tolerance"),
         Column::text("verdict"),
-    ])
-    .sortable();
+    ]);
+    let mut t = Table::new(cols).sortable();
     for x in rows {
         let info = describe_or_key(&x.metric);
         let shown = |v: Option<f64>| match v {
@@ -120,29 +128,37 @@ pub fn render(r: &CompareReport) -> String {
             ),
             _ => ("–".into(), f64::NAN),
         };
-        let mut metric = Cell::text(x.metric.clone());
-        if !info.meaning.is_empty() {
-            metric.text = format!("{} ({})", x.metric, info.label);
+        let metric = if info.meaning.is_empty() {
+            x.metric.clone()
+        } else {
+            format!("{} ({})", x.metric, info.label)
+        };
+        let mut cells = Vec::new();
+        if scoped {
+            cells.push(Cell::text(x.scope.clone()));
         }
-        let mut row = Row::keyed(
-            &x.metric,
-            vec![
-                metric,
-                shown(x.baseline),
-                shown(x.candidate),
-                Cell::number(change, ratio),
-                Cell::text(x.tolerance.clone().unwrap_or_default()),
-                Cell::text(x.verdict.text()),
-            ],
-        );
+        cells.extend([
+            Cell::text(metric),
+            shown(x.baseline),
+            shown(x.candidate),
+            Cell::number(change, ratio),
+            Cell::text(x.tolerance.clone().unwrap_or_default()),
+            Cell::text(x.verdict.text()),
+        ]);
+        let key = if x.scope.is_empty() {
+            x.metric.clone()
+        } else {
+            format!("{}/{}", x.scope, x.metric)
+        };
+        let mut row = Row::keyed(&key, cells);
         row.mark = x.verdict.mark();
         t.push(row);
     }
     let mut changes = Section::new("changes", "Metrics");
     changes.push(Block::Table(t));
-    if unchanged > 0 {
+    if same > 0 {
         changes.note(format!(
-            "{unchanged} metric(s) unchanged within tolerance are not listed."
+            "{same} metric(s) with the same value are not listed."
         ));
     }
     Page {
@@ -169,6 +185,7 @@ mod tests {
 
     fn report() -> CompareReport {
         let row = |m: &str, b, c, v| CompareRow {
+            scope: String::new(),
             metric: m.into(),
             baseline: b,
             candidate: c,
@@ -180,17 +197,17 @@ mod tests {
             candidate: "results/<new>".into(),
             pacsim_version: "0.1.0".into(),
             rows: vec![
-                row("energy_kwh", Some(10.0), Some(10.1), Verdict::Unchanged),
+                row("energy_kwh", Some(10.0), Some(10.1), Verdict::Same),
                 row(
                     "pod_startup_p99_s",
                     Some(2.0),
                     Some(2.5),
                     Verdict::Regression,
                 ),
-                row("imbalance_mean", Some(0.1), Some(0.08), Verdict::Improved),
+                row("imbalance_mean", Some(0.1), Some(0.08), Verdict::Better),
                 row("cluster.x.hosts", Some(8.0), None, Verdict::Missing),
             ],
-            show_unchanged: false,
+            show_same: false,
         }
     }
 
@@ -206,7 +223,11 @@ mod tests {
         assert!(html.contains("<tr data-key=\"pod_startup_p99_s\" class=\"bad\"><td>pod_startup_p99_s (pod start-up p99)</td><td class=\"num\" data-sort=\"2\">2.00 s</td><td class=\"num\" data-sort=\"2.5\">2.50 s</td><td class=\"num\" data-sort=\"0.25\">+25.0 %</td><td>5%</td><td>regression</td></tr>"), "{html}");
         assert!(html.contains("class=\"good\"><td>imbalance_mean"));
         assert!(!html.contains("data-key=\"energy_kwh\""));
-        assert!(html.contains("1 metric(s) unchanged within tolerance are not listed."));
+        assert!(html.contains("1 metric(s) with the same value are not listed."));
+        assert!(
+            !html.contains(">scope</button>"),
+            "no scope column without scopes"
+        );
         assert!(html.contains("results/&lt;new&gt;"));
     }
 
@@ -215,8 +236,15 @@ mod tests {
         let mut r = report();
         r.rows
             .retain(|x| !matches!(x.verdict, Verdict::Regression | Verdict::Missing));
-        r.show_unchanged = true;
+        r.show_same = true;
+        r.rows[1].scope = "point 3".into();
         let html = render(&r);
+        assert!(
+            html.contains(
+                "<tr data-key=\"point 3/imbalance_mean\" class=\"good\"><td>point 3</td>"
+            ),
+            "{html}"
+        );
         assert!(html.contains("<p class=\"answer\">No regression in 2 metric(s).</p>"));
         assert!(html.contains("data-key=\"energy_kwh\""));
     }
