@@ -19,6 +19,9 @@
 //!                                         │
 //!                                         ▼
 //!                  report (JSON, CSV, written atomically) ──► plot (PNG, SVG)
+//!                                         │ read back from the files
+//!                                         ▼
+//!                  report::run_page ──► report.html (report::html: one self-contained page)
 //! ```
 //!
 //! ## The determinism contract

@@ -5,6 +5,7 @@
 //! 2 invalid input (scenario or arguments); 3 an I/O error writing results; 101 an
 //! internal bug (a panic).
 
+mod report;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,9 @@ pub enum Command {
         /// Skip the PNG/SVG plots.
         #[arg(long)]
         no_plots: bool,
+        /// Skip report.html.
+        #[arg(long)]
+        no_report: bool,
         /// Print nothing on success.
         #[arg(long, short)]
         quiet: bool,
@@ -55,6 +59,11 @@ pub enum Command {
         files: Vec<PathBuf>,
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
+    },
+    /// Draw report.html again from a run's output folder, without running anything.
+    Report {
+        /// The run's output folder (where summary.json is).
+        dir: PathBuf,
     },
     /// Print the JSON schema of scenario files.
     Schema,
@@ -85,8 +94,10 @@ pub fn main() -> i32 {
             seed,
             sets,
             no_plots,
+            no_report,
             quiet,
-        } => run::run(&file, out, seed, &sets, !no_plots, quiet),
+        } => run::run(&file, out, seed, &sets, !no_plots, quiet, !no_report),
+        Command::Report { dir } => report::report(&dir),
         Command::Validate { files, sets } => run::validate(&files, &sets),
         Command::Schema => {
             println!("{}", crate::scenario::raw::schema_json());

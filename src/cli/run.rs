@@ -75,6 +75,7 @@ pub fn run(
     sets: &[String],
     plots: bool,
     quiet: bool,
+    html_report: bool,
 ) -> i32 {
     let mut scenario: Scenario = match load_file(file, sets) {
         Ok(s) => s,
@@ -86,7 +87,7 @@ pub fn run(
     if let Some(s) = seed {
         scenario.seed = s;
     }
-    let out_dir = out.unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    let out_dir = out.unwrap_or_else(|| Path::new("results").join(scenario.folder_name()));
     let started = Instant::now();
     let mut world = crate::model::build(&scenario, 0);
     let mut rec = Recorder::new(&world);
@@ -126,6 +127,18 @@ pub fn run(
             bytes: format!("{run_json:#}\n").into_bytes(),
         },
     );
+    let mut report_failed = false;
+    if html_report {
+        if let Err(e) = report::add_run_report(&mut all) {
+            // The run's own outputs failed the report's checks: a bug, not bad input. The
+            // other outputs are still written.
+            eprint!(
+                "pacsim: internal error drawing the report (this is a bug, please report it): {}",
+                e.render(&out_dir)
+            );
+            report_failed = true;
+        }
+    }
     if let Err(e) = report::write_all(&out_dir, &all) {
         eprintln!("pacsim: cannot write results to {}: {e}", out_dir.display());
         return EXIT_IO;
@@ -161,7 +174,11 @@ pub fn run(
         }
         println!("  results in {}", out_dir.display());
     }
-    EXIT_OK
+    if report_failed {
+        super::EXIT_INTERNAL
+    } else {
+        EXIT_OK
+    }
 }
 
 fn fmt_duration(s: f64) -> String {

@@ -6,7 +6,12 @@
 //! and renamed into place, `summary.json` last, so its presence means the run's outputs
 //! are complete.
 
+pub mod capacity_page;
+pub mod compare_page;
+pub mod html;
 pub mod plot;
+pub mod run_page;
+pub mod sweep_page;
 
 use crate::metrics::{summarize, Recorder};
 use crate::model::World;
@@ -83,6 +88,27 @@ pub fn render(
     Ok(files)
 }
 
+/// The run report's file name.
+pub const REPORT_HTML: &str = "report.html";
+
+/// Adds `report.html`, drawn from `files` as they will be on disk, just before
+/// `summary.json` (which stays last, so its presence still means the outputs are whole).
+pub fn add_run_report(files: &mut Vec<OutputFile>) -> Result<(), run_page::OutputError> {
+    let html = run_page::render_files(files)?;
+    let at = files
+        .iter()
+        .position(|f| f.path == Path::new(run_page::outputs::SUMMARY))
+        .unwrap_or(files.len());
+    files.insert(
+        at,
+        OutputFile {
+            path: REPORT_HTML.into(),
+            bytes: html.into_bytes(),
+        },
+    );
+    Ok(())
+}
+
 /// Writes `files` under `dir`, each through a temporary name and a rename.
 pub fn write_all(dir: &Path, files: &[OutputFile]) -> std::io::Result<()> {
     for f in files {
@@ -121,7 +147,7 @@ pub fn timeseries_csv(rec: &Recorder) -> String {
     ];
     for c in &rec.cluster_names {
         for col in COLS {
-            let _ = write!(out, ",{c}.{col}");
+            let _ = write!(out, ",{}", csv_field(&format!("{c}.{col}")));
         }
     }
     out.push('\n');
@@ -165,7 +191,7 @@ pub fn host_cpu_csv(rec: &Recorder) -> String {
     let cols = rec.host_columns();
     let mut out = String::from("time_s");
     for i in 0..cols {
-        let _ = write!(out, ",{}", host_column_label(rec, i));
+        let _ = write!(out, ",{}", csv_field(&host_column_label(rec, i)));
     }
     out.push('\n');
     for (row, s) in rec.samples.iter().enumerate() {
@@ -176,4 +202,14 @@ pub fn host_cpu_csv(rec: &Recorder) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A CSV field as RFC 4180 writes it: quoted (with quotes doubled) when it holds a comma,
+/// a quote or a line break, so a name with any of them does not shift the columns.
+pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
 }

@@ -674,6 +674,26 @@ impl WorkloadSpec {
     }
 }
 
+/// The default output folder.
+impl Scenario {
+    /// The scenario's name as one safe path component, for `results/<name>/`: `/` and
+    /// `\` become `_`, and a name that is only dots gets a leading `_`, so no name can
+    /// reach outside `results/` or nest folders. Names of letters, digits, `-` and `_`
+    /// are kept as they are.
+    pub fn folder_name(&self) -> String {
+        let s: String = self
+            .name
+            .chars()
+            .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+            .collect();
+        if s.chars().all(|c| c == '.') {
+            format!("_{s}")
+        } else {
+            s
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

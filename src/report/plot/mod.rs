@@ -15,7 +15,8 @@ const HEAT_COLS: usize = 240;
 
 static FONT: Once = Once::new();
 
-fn register_font() {
+/// Registers the embedded font (once): plotters measures text with it, for SVG too.
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         let bytes: &'static [u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
         // The font is compiled in; failing to parse it is a build defect.

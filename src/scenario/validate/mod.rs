@@ -205,17 +205,13 @@ pub fn validate(
             "the scenario name is empty",
             "the name is the output folder: results/<name>/",
         );
-    } else if raw
-        .name
-        .chars()
-        .any(|c| c == '/' || c == '\\' || c.is_control())
-        || raw.name == "."
-        || raw.name == ".."
-    {
+    } else if raw.name.chars().any(char::is_control) {
+        // Any other text is a fine label; the default output folder is made safe from
+        // it by `Scenario::folder_name`.
         v.err(
             "name",
-            format!("`{}` cannot be a folder name", raw.name.escape_debug()),
-            "use letters, digits, `-` and `_`",
+            format!("`{}` holds a control character", raw.name.escape_debug()),
+            "names are shown in reports and terminals: use printable text",
         );
     }
     let seed = raw

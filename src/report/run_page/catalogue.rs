@@ -1,0 +1,212 @@
+//! What each `summary.json` metric is, for people: a label, a unit and one line of
+//! meaning (the README's table of keys, in the words a report reader needs). A metric
+//! without an entry still appears in a report, under its key; a test keeps every key the
+//! examples write described here.
+
+use crate::report::html::Unit;
+
+/// A metric, described.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricInfo {
+    pub label: String,
+    pub unit: Unit,
+    pub meaning: String,
+}
+
+use Unit::*;
+
+/// Keys named in full: key, label, unit, meaning.
+const EXACT: &[(&str, &str, Unit, &str)] = &[
+    ("hosts", "hosts", Count, "ESXi hosts in the datacenter"),
+    ("vms_arrived", "VMs arrived", Count, "VMs created by the workloads"),
+    ("pods_arrived", "pods arrived", Count, "pods created by the workloads"),
+    ("vms_placed", "VMs placed", Count, "VMs given a host, at once or after waiting"),
+    ("pods_placed", "pods placed", Count, "pods given a host, at once or after waiting"),
+    ("vms_rejected", "VMs rejected", Count, "VMs refused because nothing fitted (reasons below)"),
+    ("pods_rejected", "pods rejected", Count, "pods refused because nothing fitted (reasons below)"),
+    ("vms_waited", "VMs that waited", Count, "VMs that found no room at first and waited for capacity"),
+    ("pods_waited", "pods that waited", Count, "pods that found no room at first and waited (Pending)"),
+    ("vms_pending_at_end", "VMs pending at end", Count, "VMs still waiting for room when the run ended"),
+    ("pods_pending_at_end", "pods pending at end", Count, "pods still Pending when the run ended"),
+    ("pods_starting_at_end", "pods starting at end", Count, "pods placed but not yet Running when the run ended"),
+    ("vms_running_at_end", "VMs running at end", Count, "VMs still running when the run ended"),
+    ("pods_running_at_end", "pods running at end", Count, "pods still Running when the run ended"),
+    ("vms_departed", "VMs departed", Count, "VMs that reached the end of their lifetime"),
+    ("pods_departed", "pods departed", Count, "pods that reached the end of their lifetime or were evicted"),
+    ("pod_startup_count", "pod start-ups", Count, "pods that reached Running"),
+    ("pod_startup_p50_s", "pod start-up p50", Seconds, "half the pods were Running within this time of their creation"),
+    ("pod_startup_p95_s", "pod start-up p95", Seconds, "95 % of the pods were Running within this time"),
+    ("pod_startup_p99_s", "pod start-up p99", Seconds, "99 % of the pods were Running within this time (waits and image pulls included)"),
+    ("pod_startup_max_s", "pod start-up max", Seconds, "the slowest pod's time from creation to Running"),
+    ("pod_startup_mean_s", "pod start-up mean", Seconds, "the average time from creation to Running"),
+    ("image_pulls", "image pulls", Count, "images pulled by hosts that did not have them yet"),
+    ("image_pull_bytes", "image bytes pulled", Bytes, "bytes those pulls fetched from the registry"),
+    ("cpu_util_mean", "CPU utilisation, mean", Fraction, "CPU demand (capped at capacity) over the datacenter's CPU, averaged over samples"),
+    ("cpu_util_p95", "CPU utilisation, p95", Fraction, "95 % of the samples had a lower CPU utilisation"),
+    ("mem_util_mean", "memory utilisation, mean", Fraction, "memory in use over the datacenter's memory, averaged over samples"),
+    ("mem_util_p95", "memory utilisation, p95", Fraction, "95 % of the samples had a lower memory utilisation"),
+    ("imbalance_mean", "imbalance, mean", Plain, "standard deviation of host CPU load over time (0 = perfectly even); DRS works to keep it low"),
+    ("energy_kwh", "energy", KilowattHours, "energy drawn by all hosts over the run"),
+    ("drs_passes", "DRS passes", Count, "load-balancing passes DRS ran"),
+    ("drs_recommendations", "DRS recommendations", Count, "vMotions those passes recommended"),
+    ("drs_mandatory_moves", "DRS mandatory moves", Count, "priority-1 moves: rule repairs, and evacuations for maintenance and standby"),
+    ("drs_score_mean", "DRS score, mean", Plain, "the cluster DRS score (mean VM score, 0-100, higher is better) before each pass, averaged"),
+    ("drs_score_min", "DRS score, lowest", Plain, "the lowest cluster DRS score before a pass"),
+    ("rule_must_broken", "required rules broken", Count, "the most VMs seen breaking a required rule at a sample (always 0: a check)"),
+    ("dpm_power_ons", "DPM power-ons", Count, "standby hosts DPM woke because the cluster was busy"),
+    ("dpm_power_offs", "DPM power-offs", Count, "hosts DPM emptied and sent to standby because the cluster was idle"),
+    ("hosts_on_mean", "hosts powered on, mean", Count, "hosts powered on, averaged over samples"),
+    ("rule_should_broken", "should-rules broken", Count, "VMs placed against their `should` host rule because nothing else fitted"),
+    ("pods_evicted", "pods evicted", Count, "pods evicted from hosts entering maintenance (counted as departed too)"),
+    ("maintenance_entered", "hosts in maintenance", Count, "hosts that were emptied and reached maintenance mode"),
+    ("maintenance_evacuation_max_s", "longest evacuation", Seconds, "the longest time from a maintenance request to the host being empty"),
+    ("migrations", "vMotions", Count, "live migrations completed"),
+    ("migrations_aborted", "vMotions abandoned", Count, "migrations given up because the VM's lifetime ended first"),
+    ("vmotion_duration_p50_s", "vMotion duration p50", Seconds, "half the migrations finished within this time (pre-copy rounds and switch-over)"),
+    ("vmotion_duration_p99_s", "vMotion duration p99", Seconds, "99 % of the migrations finished within this time"),
+    ("vmotion_duration_max_s", "vMotion duration max", Seconds, "the longest migration"),
+    ("vmotion_downtime_total_s", "vMotion downtime, total", Seconds, "time VMs were stunned for the switch-over, summed over migrations"),
+    ("vmotion_bytes", "vMotion bytes", Bytes, "memory copied by migrations, all pre-copy rounds included"),
+    ("events_processed", "events", Count, "simulation events handled (a measure of the run's work)"),
+];
+
+/// Per-cluster keys `cluster.<name>.<field>`: field, label, unit, meaning.
+const PER_CLUSTER: &[(&str, &str, Unit, &str)] = &[
+    ("hosts", "hosts", Count, "hosts in the cluster"),
+    (
+        "cpu_util_mean",
+        "CPU utilisation, mean",
+        Fraction,
+        "the cluster's CPU demand over its capacity, averaged over samples",
+    ),
+    (
+        "cpu_util_p95",
+        "CPU utilisation, p95",
+        Fraction,
+        "95 % of the samples had a lower CPU utilisation",
+    ),
+    (
+        "mem_util_mean",
+        "memory utilisation, mean",
+        Fraction,
+        "the cluster's memory in use over its capacity, averaged",
+    ),
+    (
+        "mem_util_p95",
+        "memory utilisation, p95",
+        Fraction,
+        "95 % of the samples had a lower memory utilisation",
+    ),
+    (
+        "imbalance_mean",
+        "imbalance, mean",
+        Plain,
+        "time-averaged standard deviation of the cluster's host CPU loads",
+    ),
+    (
+        "energy_kwh",
+        "energy",
+        KilowattHours,
+        "energy drawn by the cluster's hosts",
+    ),
+];
+
+/// Why a placement was refused: the `<reason>` of `…_rejected_<reason>`.
+pub const REJECT_REASONS: &[(&str, &str)] = &[
+    (
+        "no_host_accepting",
+        "no host was powered on and accepting work",
+    ),
+    ("insufficient_cpu", "no host had enough unreserved CPU"),
+    (
+        "insufficient_memory",
+        "no host had enough unreserved memory",
+    ),
+    (
+        "insufficient_cores",
+        "no host had as many cores as the VM has vCPUs",
+    ),
+    (
+        "fragmented",
+        "CPU and memory were free in total, but not on one host",
+    ),
+    (
+        "rules",
+        "some host had room, but none that the instance's rules allow",
+    ),
+];
+
+/// Describes `key`, or `None` for a key this catalogue does not know.
+pub fn describe(key: &str) -> Option<MetricInfo> {
+    if let Some(&(_, label, unit, meaning)) = EXACT.iter().find(|e| e.0 == key) {
+        return Some(info(label, unit, meaning));
+    }
+    for (kind, who) in [("vms", "VMs"), ("pods", "pods")] {
+        if let Some(reason) = key
+            .strip_prefix(kind)
+            .and_then(|k| k.strip_prefix("_rejected_"))
+        {
+            let &(_, why) = REJECT_REASONS.iter().find(|r| r.0 == reason)?;
+            return Some(MetricInfo {
+                label: format!("{who} rejected: {}", reason.replace('_', " ")),
+                unit: Count,
+                meaning: format!("{who} refused because {why}"),
+            });
+        }
+    }
+    let rest = key.strip_prefix("cluster.")?;
+    let (cluster, field) = rest.rsplit_once('.')?;
+    let &(_, label, unit, meaning) = PER_CLUSTER.iter().find(|e| e.0 == field)?;
+    Some(MetricInfo {
+        label: format!("{label} ({cluster})"),
+        unit,
+        meaning: meaning.into(),
+    })
+}
+
+/// The label, unit and meaning of `key`, falling back to the key itself.
+pub fn describe_or_key(key: &str) -> MetricInfo {
+    describe(key).unwrap_or_else(|| MetricInfo {
+        label: key.into(),
+        unit: Plain,
+        meaning: String::new(),
+    })
+}
+
+fn info(label: &str, unit: Unit, meaning: &str) -> MetricInfo {
+    MetricInfo {
+        label: label.into(),
+        unit,
+        meaning: meaning.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_patterned_and_unknown_keys() {
+        assert_eq!(describe("pod_startup_p99_s").unwrap().unit, Seconds);
+        let r = describe("vms_rejected_fragmented").unwrap();
+        assert_eq!(r.label, "VMs rejected: fragmented");
+        assert!(r.meaning.contains("not on one host"));
+        let c = describe("cluster.cl.a.cpu_util_p95").unwrap();
+        assert_eq!(c.label, "CPU utilisation, p95 (cl.a)");
+        assert_eq!(c.unit, Fraction);
+        assert!(describe("pods_rejected_gremlins").is_none());
+        assert!(describe("something_new").is_none());
+        assert_eq!(describe_or_key("something_new").label, "something_new");
+    }
+
+    #[test]
+    fn every_reject_reason_of_placement_is_described() {
+        for r in crate::policy::RejectReason::ALL {
+            assert!(
+                REJECT_REASONS.iter().any(|(k, _)| *k == r.key()),
+                "{} has no meaning in the catalogue",
+                r.key()
+            );
+        }
+    }
+}
