@@ -9,3 +9,4 @@ mod invalid;
 mod model;
 mod properties;
 mod report;
+mod supervisor;

@@ -302,7 +302,7 @@ pub fn validate(
             rc.datastores.iter().map(|d| d.name.as_str()),
             "datastore",
         );
-        let datastores = rc
+        let datastores: Vec<DatastoreSpec> = rc
             .datastores
             .iter()
             .enumerate()
@@ -329,6 +329,16 @@ pub fn validate(
             .supervisor
             .as_ref()
             .and_then(|s| supervisor::supervisor(&mut v, &format!("{cp}.supervisor"), s));
+        if supervisor.is_some() && !datastores.iter().any(|d: &DatastoreSpec| d.image_cache > 0) {
+            v.err(
+                &format!("{cp}.supervisor"),
+                format!(
+                    "supervisor cluster `{}` has no datastore with image space: native pods' images are cached on datastores",
+                    rc.name
+                ),
+                "add e.g. `datastores: [ { name: vsan, type: vsan, capacity: 20TiB } ]` (100GiB of image space by default)",
+            );
+        }
         clusters.push(ClusterSpec {
             name: rc.name.clone(),
             host_groups: groups,
@@ -618,9 +628,15 @@ fn initial_quota(
         }
         let np = format!("namespaces[{ni}].quota");
         if ns.cpu_mhz.is_some_and(|q| cpu > q as f64) {
+            let q = ns.cpu_mhz.unwrap_or(0) as f64;
             v.err(
                 &format!("{np}.cpu"),
-                format!("namespace `{}` asks for {:.0} MHz of CPU at the start, above its quota of {} MHz", ns.name, cpu, ns.cpu_mhz.unwrap_or(0)),
+                format!(
+                    "namespace `{}` asks for {:.1} cores ({cpu:.0} MHz) of CPU at the start, above its quota of {:.1} cores ({q:.0} MHz)",
+                    ns.name,
+                    cpu / core_mhz,
+                    q / core_mhz
+                ),
                 "raise the quota, or start fewer pods at t = 0",
             );
         }

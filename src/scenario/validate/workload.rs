@@ -81,7 +81,7 @@ fn workload(v: &mut V, wp: &str, w: &RawWorkload, cx: &Context) -> Option<Worklo
             .is_some_and(|s| s.enabled.0)
     });
     let namespace = namespace_of(v, wp, w, cx, cluster, supervised, is_pod);
-    let (controller, arrival_override) = controller(v, wp, w, is_pod, supervised);
+    let (controller, arrival_override) = controller(v, wp, w, images, supervised);
     let volume = match &w.volume {
         None => Some(None),
         Some(_) if !is_pod => {
@@ -415,7 +415,7 @@ fn controller(
     v: &mut V,
     wp: &str,
     w: &RawWorkload,
-    is_pod: bool,
+    images: &[ImageSpec],
     supervised: bool,
 ) -> (Option<Controller>, Option<Option<Arrival>>) {
     let kind = w.kind.as_str();
@@ -454,7 +454,6 @@ fn controller(
         }
         return (Some(Controller::Arrivals), Some(None));
     }
-    let _ = is_pod;
     if !supervised {
         v.err(
             &format!("{wp}.kind"),
@@ -474,7 +473,7 @@ fn controller(
         None => Some(SimDuration::ZERO),
     };
     let controller = if kind == "deployment" {
-        deployment(v, wp, w)
+        deployment(v, wp, w, images)
     } else {
         let count = |v: &mut V, field: &str, s: &Option<Scalar>, max: u64| match s {
             Some(n) => v
@@ -516,7 +515,7 @@ fn replica_count(v: &mut V, path: &str, s: &Scalar) -> Option<u32> {
     Some(n as u32)
 }
 
-fn deployment(v: &mut V, wp: &str, w: &RawWorkload) -> Option<Controller> {
+fn deployment(v: &mut V, wp: &str, w: &RawWorkload, images: &[ImageSpec]) -> Option<Controller> {
     let replicas = match &w.replicas {
         Some(r) => replica_count(v, &format!("{wp}.replicas"), r),
         None => Some(1),
@@ -567,13 +566,33 @@ fn deployment(v: &mut V, wp: &str, w: &RawWorkload) -> Option<Controller> {
                     "Kubernetes refuses this too; allow at least one of them",
                 );
             }
-            match (at, surge, unavailable) {
-                (Some(at), Some(max_surge), Some(max_unavailable)) => Some(Some(RolloutSpec {
-                    at,
-                    image: None,
-                    max_surge,
-                    max_unavailable,
-                })),
+            let image = match &r.image {
+                None => Some(None),
+                Some(name) => match images.iter().position(|i| &i.name == name) {
+                    Some(i) => Some(Some(i)),
+                    None => {
+                        let hint = did_you_mean(name, images.iter().map(|i| i.name.as_str()))
+                            .map_or("declare it under `images:`".to_string(), |s| {
+                                format!("did you mean `{s}`?")
+                            });
+                        v.err(
+                            &format!("{p}.image"),
+                            format!("no image is named `{name}`"),
+                            hint,
+                        );
+                        None
+                    }
+                },
+            };
+            match (at, surge, unavailable, image) {
+                (Some(at), Some(max_surge), Some(max_unavailable), Some(image)) => {
+                    Some(Some(RolloutSpec {
+                        at,
+                        image,
+                        max_surge,
+                        max_unavailable,
+                    }))
+                }
                 _ => None,
             }
         }
