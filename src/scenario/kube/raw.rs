@@ -245,3 +245,98 @@ pub struct RawTopologySpread {
     #[serde(default)]
     pub node_taints_policy: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::kube::validate::{node_fields, pod_scheduling};
+    use crate::scenario::kube::{TaintEffect, WhenUnsatisfiable, HOSTNAME_KEY};
+    use crate::scenario::yaml::parse_yaml;
+
+    fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+        let v = parse_yaml(text).map_err(|d| d.message)?;
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_documented_example_reads_and_checks() {
+        let host: RawNodeFields = from_yaml(
+            "labels: { accelerator: nvidia, tier: 1 }\ntaints: [ { key: gpu, value: \"true\", effect: NoSchedule } ]\nmax_pods: 250\n",
+        )
+        .unwrap();
+        let mut d = Vec::new();
+        let node = node_fields(&host, "clusters[0].hosts[0]", &mut d);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(node.labels["tier"], "1");
+        assert_eq!(node.taints[0].effect, TaintEffect::NoSchedule);
+        assert_eq!(node.max_pods, 250);
+
+        let pod: RawPodScheduling = from_yaml(
+            r#"
+labels: { app: web }
+node_selector: { accelerator: nvidia }
+tolerations: [ { key: gpu, operator: Exists } ]
+affinity:
+  node_affinity:
+    required:
+      - match_expressions: [ { key: disk, operator: In, values: [ssd, nvme] } ]
+  pod_anti_affinity:
+    required:
+      - { label_selector: { match_labels: { app: web } }, topology_key: kubernetes.io/hostname }
+  pod_affinity:
+    preferred:
+      - { weight: 50, label_selector: { match_labels: { app: cache } }, topology_key: kubernetes.io/hostname }
+topology_spread:
+  - { max_skew: 1, topology_key: kubernetes.io/hostname, when_unsatisfiable: DoNotSchedule,
+      label_selector: { match_labels: { app: web } } }
+"#,
+        )
+        .unwrap();
+        let spec = pod_scheduling(&pod, "workloads[0]", &mut d);
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(spec.pod_anti_affinity.required.len(), 1);
+        assert_eq!(spec.pod_affinity.preferred[0].weight, 50);
+        assert_eq!(
+            spec.node_affinity[0].match_expressions[0].values,
+            ["ssd", "nvme"]
+        );
+        assert_eq!(
+            spec.topology_spread[0].when_unsatisfiable,
+            WhenUnsatisfiable::DoNotSchedule
+        );
+        assert!(spec.node_affinity_matches(
+            &[
+                ("accelerator".to_string(), "nvidia".to_string()),
+                ("disk".to_string(), "nvme".to_string()),
+                (HOSTNAME_KEY.to_string(), "gpu-0".to_string()),
+            ]
+            .into()
+        ));
+    }
+
+    #[test]
+    fn unquoted_booleans_and_decimals_are_refused() {
+        for text in ["labels: { gpu: true }\n", "labels: { version: 1.10 }\n"] {
+            let e = from_yaml::<RawPodScheduling>(text).unwrap_err();
+            assert!(e.contains("a label value as text"), "{text}: {e}");
+        }
+        let e = from_yaml::<RawPodScheduling>("affinity: { pod_afinity: {} }\n").unwrap_err();
+        assert!(e.contains("unknown field `pod_afinity`"), "{e}");
+    }
+
+    #[test]
+    fn the_types_have_a_json_schema() {
+        let s = serde_json::to_string(&schemars::schema_for!(RawPodScheduling)).unwrap();
+        for field in [
+            "node_selector",
+            "match_labels",
+            "topology_key",
+            "when_unsatisfiable",
+            "LabelValue",
+        ] {
+            assert!(s.contains(field), "{field}");
+        }
+        let s = serde_json::to_string(&schemars::schema_for!(RawNodeFields)).unwrap();
+        assert!(s.contains("max_pods") && s.contains("effect"));
+    }
+}

@@ -754,6 +754,49 @@ pub fn check_schedulable(
     false
 }
 
+/// A pod workload as [`check_affinity_targets`] sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct PodWorkload<'a> {
+    /// The workload's path (`workloads[3]`).
+    pub path: &'a str,
+    pub namespace: &'a str,
+    pub spec: &'a PodScheduling,
+}
+
+/// Records an error for every workload whose required pod affinity no pod of the scenario
+/// could ever satisfy: no workload of its namespace (itself included) has labels matching
+/// all its terms, so kube-scheduler would keep its pods Pending for ever (the exception
+/// for the first pod of a group needs the pod's own labels to match). Returns whether
+/// every workload passed.
+pub fn check_affinity_targets(pods: &[PodWorkload], diags: &mut Vec<Diagnostic>) -> bool {
+    let mut ok = true;
+    for p in pods {
+        let terms = &p.spec.pod_affinity.required;
+        if terms.is_empty() {
+            continue;
+        }
+        let satisfiable = pods.iter().any(|q| {
+            q.namespace == p.namespace
+                && terms
+                    .iter()
+                    .all(|t| t.label_selector.matches(&q.spec.labels))
+        });
+        if !satisfiable {
+            ok = false;
+            err(
+                diags,
+                &child_key(&child_key(&child_key(p.path, "affinity"), "pod_affinity"), "required"),
+                format!(
+                    "no pod of namespace `{}` has labels matching all these required pod affinity terms, so these pods could never be scheduled",
+                    p.namespace
+                ),
+                "give these pods (or another workload of the namespace) labels that the terms select; the first pod of a group may start anywhere only when its own labels match",
+            );
+        }
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1141,5 +1184,60 @@ mod tests {
         };
         assert!(check_schedulable(&pinned("esx-3"), &groups, "w", &mut d));
         assert!(!check_schedulable(&pinned("esx-4"), &groups, "w", &mut d));
+    }
+
+    #[test]
+    fn required_affinity_to_labels_no_workload_has_is_refused() {
+        let with = |labels: &[(&str, &str)], wants: Option<(&str, &str)>| PodScheduling {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            pod_affinity: PodAffinity {
+                required: wants
+                    .map(|(k, v)| PodAffinityTerm {
+                        label_selector: LabelSelector {
+                            match_labels: [(k.to_string(), v.to_string())].into(),
+                        },
+                    })
+                    .into_iter()
+                    .collect(),
+                preferred: Vec::new(),
+            },
+            ..PodScheduling::default()
+        };
+        let cache = with(&[("app", "cache")], None);
+        let web = with(&[("app", "web")], Some(("app", "cache")));
+        let group = with(&[("app", "db")], Some(("app", "db")));
+        let lonely = with(&[("app", "api")], Some(("app", "queue")));
+        let w = |path, namespace, spec| PodWorkload {
+            path,
+            namespace,
+            spec,
+        };
+        let mut d = Vec::new();
+        let all = [
+            w("workloads[0]", "team-a", &cache),
+            w("workloads[1]", "team-a", &web),
+            w("workloads[2]", "team-a", &group),
+            w("workloads[3]", "team-a", &lonely),
+            // Cache pods of another namespace do not count.
+            w("workloads[4]", "team-b", &web),
+        ];
+        assert!(!check_affinity_targets(&all, &mut d));
+        let p = problems(&d);
+        assert_eq!(
+            p.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(),
+            [
+                "workloads[3].affinity.pod_affinity.required",
+                "workloads[4].affinity.pod_affinity.required"
+            ]
+        );
+        assert!(
+            p[0].1
+                .starts_with("no pod of namespace `team-a` has labels matching"),
+            "{}",
+            p[0].1
+        );
     }
 }
