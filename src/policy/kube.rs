@@ -21,6 +21,14 @@
 //! | `PodTopologySpread` | for a `DoNotSchedule` constraint, matching pods on the node + 1 (if the pod matches its own selector) − the fewest on any eligible node > `max_skew` | `node(s) didn't match pod topology spread constraints` |
 //! | `InterPodAffinity` | no pod on the node matches all required affinity terms; a pod on it matches a required anti-affinity term; or a pod on it has a required anti-affinity term that matches this pod (the symmetric check) | `node(s) didn't match pod affinity rules`, `node(s) didn't match pod anti-affinity rules`, `node(s) didn't satisfy existing pods anti-affinity rules` |
 //!
+//! The messages are the plugins' constants in kubernetes `pkg/scheduler/framework/plugins/`:
+//! `nodeunschedulable/node_unschedulable.go` (`ErrReasonUnschedulable`),
+//! `tainttoleration/taint_toleration.go` (the `untolerated taint {%s: %s}` format),
+//! `nodeaffinity/node_affinity.go` (`ErrReasonPod`), `noderesources/fit.go`
+//! (`Insufficient %v`, `Too many pods`), `podtopologyspread/common.go`
+//! (`ErrReasonConstraintsNotMatch`) and `interpodaffinity/filtering.go` (its three
+//! `ErrReason...RulesNotMatch`). `HostAvailable` and its message are this simulator's.
+//!
 //! Details that follow kube-scheduler:
 //!
 //! - **The first pod of a group**: a pod whose required affinity terms match no pod on
