@@ -5,6 +5,7 @@ pub mod balance;
 pub mod drs_score;
 pub mod entitlement;
 pub mod index;
+pub mod kube;
 pub mod placement;
 pub mod view;
 

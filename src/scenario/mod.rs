@@ -6,6 +6,7 @@
 //! workload able to fit at least one host. The model can trust it without re-checking.
 
 pub mod diagnostic;
+pub mod kube;
 pub mod load;
 pub mod overrides;
 pub mod raw;
