@@ -218,6 +218,7 @@ fn a_rolling_update_keeps_within_surge_and_unavailability() {
     assert!(images.iter().all(|&(im, rev)| im == nginx2 && rev == 1));
 }
 
+#[allow(clippy::too_many_arguments)]
 fn random_scenario(
     hosts: u32,
     replicas: u32,

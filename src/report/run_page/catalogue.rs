@@ -68,6 +68,31 @@ const EXACT: &[(&str, &str, Unit, &str)] = &[
     ("vmotion_downtime_total_s", "vMotion downtime, total", Seconds, "time VMs were stunned for the switch-over, summed over migrations"),
     ("vmotion_bytes", "vMotion bytes", Bytes, "memory copied by migrations, all pre-copy rounds included"),
     ("events_processed", "events", Count, "simulation events handled (a measure of the run's work)"),
+    ("supervisor_enable_s", "supervisor enablement", Seconds, "time from the start until Workload Management was enabled (Spherelets installed, control plane up)"),
+    ("api_requests", "API requests", Count, "requests served by the Kubernetes API servers (pod creations, bindings, status updates, leases)"),
+    ("api_latency_p50_s", "API latency p50", Seconds, "half the API requests were served within this time of their submission (token exchange and queue included)"),
+    ("api_latency_p99_s", "API latency p99", Seconds, "99 % of the API requests were served within this time"),
+    ("api_latency_max_s", "API latency max", Seconds, "the slowest API request"),
+    ("quota_refusals", "quota refusals", Count, "pod creations a namespace's ResourceQuota refused (reasons below)"),
+    ("pod_startup_slo_p50_s", "pod start-up (SLO) p50", Seconds, "start-up of stateless pods as the Kubernetes SLO counts it: without image fetches"),
+    ("pod_startup_slo_p95_s", "pod start-up (SLO) p95", Seconds, "95 % of stateless pods started within this time, image fetches left out"),
+    ("pod_startup_slo_p99_s", "pod start-up (SLO) p99", Seconds, "the Kubernetes SLO asks at most 5 s here (p99, stateless pods, image pulls excluded)"),
+    ("image_fetches", "image fetches", Count, "images an image-fetcher pod pulled from the registry into a datastore's cache"),
+    ("image_fetch_bytes", "image bytes fetched", Bytes, "bytes pulled from the registry"),
+    ("image_fetch_p50_s", "image fetch p50", Seconds, "half the fetches took at most this (fetcher start-up, registry queue and pull)"),
+    ("image_fetch_max_s", "image fetch max", Seconds, "the longest image fetch"),
+    ("image_cache_hits", "image cache hits", Count, "pods that found their image already on their datastore"),
+    ("image_evictions", "image evictions", Count, "unused cached images evicted (least recently used) to make room"),
+    ("image_cache_overflows", "image cache overflows", Count, "fetched images kept although the image space was full of images in use"),
+    ("pods_succeeded", "pods succeeded", Count, "supervised pods that ran to the end of their lifetime"),
+    ("pods_deleted", "pods deleted", Count, "supervised pods deleted by a controller (scale-down, rolling update) or evicted"),
+    ("rollouts", "rollouts", Count, "deployment rolling updates that completed"),
+    ("rollout_duration_max_s", "rollout duration max", Seconds, "the longest rolling update, from its start to every pod of the new revision Running"),
+    ("jobs_completed", "jobs completed", Count, "jobs whose completions all succeeded"),
+    ("job_duration_max_s", "job duration max", Seconds, "the longest job, from its creation to its last success"),
+    ("volume_waits", "volume waits", Count, "times a pod waited because no datastore had room for its volume"),
+    ("guest_clusters_ready", "guest clusters ready", Count, "Tanzu Kubernetes clusters whose every node VM booted"),
+    ("guest_cluster_ready_max_s", "guest cluster readiness max", Seconds, "the slowest guest cluster, from its creation to all nodes up"),
 ];
 
 /// Per-cluster keys `cluster.<name>.<field>`: field, label, unit, meaning.
@@ -153,6 +178,33 @@ pub fn describe(key: &str) -> Option<MetricInfo> {
                 meaning: format!("{who} refused because {why}"),
             });
         }
+    }
+    if let Some(why) = key.strip_prefix("quota_refusals_") {
+        return Some(MetricInfo {
+            label: format!("quota refusals: {why}"),
+            unit: Count,
+            meaning: format!("pod creations refused because the namespace's {why} quota was full"),
+        });
+    }
+    if let Some(state) = key
+        .strip_prefix("supervisor_pods_")
+        .and_then(|k| k.strip_suffix("_at_end"))
+    {
+        return Some(MetricInfo {
+            label: format!("supervised pods {state} at end"),
+            unit: Count,
+            meaning: format!("pods of supervisor clusters in state {state} when the run ended"),
+        });
+    }
+    if let Some(rest) = key.strip_prefix("pod_stage_") {
+        let (stage, q) = rest
+            .rsplit_once('_')
+            .and_then(|(a, _s)| a.rsplit_once('_'))?;
+        return Some(MetricInfo {
+            label: format!("stage {} {q}", stage.replace('_', " ")),
+            unit: Seconds,
+            meaning: format!("the {q} of the pods' `{stage}` start-up stage"),
+        });
     }
     let rest = key.strip_prefix("cluster.")?;
     let (cluster, field) = rest.rsplit_once('.')?;
