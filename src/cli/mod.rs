@@ -49,6 +49,10 @@ pub enum Command {
         /// Skip report.html.
         #[arg(long)]
         no_report: bool,
+        /// Write explain.jsonl: every scheduling decision of a supervisor cluster's pods,
+        /// each host's filter result and scores.
+        #[arg(long)]
+        explain: bool,
         /// Print nothing on success.
         #[arg(long, short)]
         quiet: bool,
@@ -95,8 +99,20 @@ pub fn main() -> i32 {
             sets,
             no_plots,
             no_report,
+            explain,
             quiet,
-        } => run::run(&file, out, seed, &sets, !no_plots, quiet, !no_report),
+        } => run::run(
+            &file,
+            out,
+            seed,
+            &sets,
+            run::RunOptions {
+                plots: !no_plots,
+                quiet,
+                html_report: !no_report,
+                explain,
+            },
+        ),
         Command::Report { dir } => report::report(&dir),
         Command::Validate { files, sets } => run::validate(&files, &sets),
         Command::Schema => {

@@ -68,15 +68,29 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// How a run writes its results.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    pub plots: bool,
+    pub quiet: bool,
+    pub html_report: bool,
+    /// Record every scheduling decision of supervised pods (`explain.jsonl`).
+    pub explain: bool,
+}
+
 pub fn run(
     file: &Path,
     out: Option<PathBuf>,
     seed: Option<u64>,
     sets: &[String],
-    plots: bool,
-    quiet: bool,
-    html_report: bool,
+    opts: RunOptions,
 ) -> i32 {
+    let RunOptions {
+        plots,
+        quiet,
+        html_report,
+        explain,
+    } = opts;
     let mut scenario: Scenario = match load_file(file, sets) {
         Ok(s) => s,
         Err(e) => {
@@ -90,6 +104,7 @@ pub fn run(
     let out_dir = out.unwrap_or_else(|| Path::new("results").join(scenario.folder_name()));
     let started = Instant::now();
     let mut world = crate::model::build(&scenario, 0);
+    world.explain = explain;
     let mut rec = Recorder::new(&world);
     let mut progress = Progress {
         started,

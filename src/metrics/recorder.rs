@@ -149,6 +149,8 @@ pub struct Recorder {
     pub peak_live_instances: usize,
     /// Supervisor clusters' metrics, when a cluster runs Workload Management.
     pub sup: Option<Box<super::supervisor::SupervisorMetrics>>,
+    /// With `--explain`: one JSON line per scheduling decision of a supervised pod.
+    pub explain_log: Vec<String>,
 }
 
 impl Recorder {
@@ -217,6 +219,7 @@ impl Recorder {
             end: SimTime::ZERO,
             events_processed: 0,
             peak_live_instances: 0,
+            explain_log: Vec::new(),
             sup: world
                 .clusters
                 .iter()
@@ -483,6 +486,29 @@ impl Observer for Recorder {
         if let Some(s) = self.sup.as_mut() {
             s.volume_waits += 1;
         }
+    }
+
+    fn pod_decision(
+        &mut self,
+        now: SimTime,
+        world: &World,
+        pod: InstanceId,
+        d: &crate::model::kube::Decision,
+        host: Option<HostId>,
+    ) {
+        let drs: serde_json::Map<String, serde_json::Value> = d
+            .drs_scores
+            .iter()
+            .map(|(h, s)| (h.clone(), serde_json::json!(s)))
+            .collect();
+        let line = serde_json::json!({
+            "time_s": now.as_secs_f64(),
+            "pod": vm_name(world, pod),
+            "host": host.map(|h| world.hosts[h].name.as_str()),
+            "kube": d.explanation,
+            "drs_score": drs,
+        });
+        self.explain_log.push(line.to_string());
     }
 
     fn guest_cluster_ready(&mut self, _now: SimTime, _name: &str, took: SimDuration) {

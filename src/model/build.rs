@@ -6,6 +6,7 @@ use super::host::{Host, HostState};
 use super::ids::{ClusterId, GroupId, HostId, ImageId};
 use super::image::ImageCache;
 use super::instance::Instances;
+use super::kube::KubeNodes;
 use super::namespace::Namespace;
 use super::pending::PendingQueue;
 use super::registry::{Cached, Datastore, ImageStore};
@@ -14,6 +15,7 @@ use super::vmotion::MigrationSlots;
 use super::workload::Group;
 use super::world::{Cluster, World};
 use crate::engine::{EventQueue, Id, IdVec, SharedLink, SimDuration, SimTime, StreamFactory};
+use crate::policy::kube::BoundPods;
 use crate::policy::{HostView, PlacementPolicy};
 use crate::scenario::{
     Arrival, ClusterSpec, Controller, CpuAmount, DemandModel, Lifetime, OnNoFit, Rules, Sampled,
@@ -81,6 +83,7 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
                     .collect::<Vec<_>>(),
             ),
             supervisor: None,
+            kube: None,
             mean_core_mhz: c.mean_core_mhz(),
             vms_running: 0,
             pods_starting: 0,
@@ -130,6 +133,7 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
             .map(|w| ControllerState::for_group(&w.controller))
             .collect(),
         guests: Default::default(),
+        explain: false,
     };
     for w in &workloads {
         if let Controller::GuestCluster { guest, nodes, .. } = &w.controller {
@@ -229,6 +233,7 @@ fn control_plane_group(ci: usize, c: &ClusterSpec, sup: &SupervisorSpec) -> Work
         controller: Controller::Arrivals,
         volume: None,
         vm_start: sup.control_plane_deploy,
+        scheduling: Default::default(),
     }
 }
 
@@ -310,4 +315,32 @@ fn supervise(world: &mut World, scenario: &Scenario, ci: usize, control_plane: G
         }
     }
     world.clusters[cluster].supervisor = Some(Box::new(Supervisor::new(sup, n, control_plane)));
+    // The hosts as Kubernetes nodes, and each pod group's class for affinity and spread.
+    let mut kube = KubeNodes {
+        names: Vec::with_capacity(n),
+        labels: Vec::with_capacity(n),
+        taints: Vec::with_capacity(n),
+        max_pods: Vec::with_capacity(n),
+        bound: BoundPods::new(n),
+        class: vec![None; world.groups.len()],
+    };
+    for g in &spec.host_groups {
+        for i in 0..g.count {
+            let name = format!("{}-{i}", g.name);
+            kube.labels.push(g.node.labels_for(&name));
+            kube.taints.push(g.node.taints.clone());
+            kube.max_pods.push(g.node.max_pods);
+            kube.names.push(name);
+        }
+    }
+    for (gi, g) in world.groups.iter_enumerated() {
+        if g.spec.cluster == ci && g.spec.is_pod() {
+            let ns = g
+                .spec
+                .namespace
+                .map_or("", |n| world.namespaces[n].spec.name.as_str());
+            kube.class[gi.index()] = Some(kube.bound.class(ns, &g.spec.scheduling));
+        }
+    }
+    world.clusters[cluster].kube = Some(kube);
 }

@@ -117,7 +117,7 @@ impl World {
                 continue;
             }
             let src_local = self.hosts[host].local as usize;
-            let (decision, _) = self.place_by_rules(group, &request, Some(src_local));
+            let (decision, _) = self.place_by_rules(group, &request, Some(src_local), &[]);
             if let Placement::Host(local) = decision {
                 let dst = HostId(self.clusters[cluster].first_host.0 + local as u32);
                 moves.push((id, dst));

@@ -11,6 +11,7 @@ pub mod host;
 pub mod ids;
 pub mod image;
 pub mod instance;
+pub mod kube;
 pub mod maintenance;
 pub mod migration;
 pub mod namespace;

@@ -115,6 +115,8 @@ impl World {
     /// call returns, the pod is bound through the API.
     pub(super) fn pod_scheduled(&mut self, _now: SimTime, pod: InstanceId) {
         self.instances.get_mut(pod).expect("live pod").state = InstanceState::Scheduled;
+        let host = self.instances.get(pod).expect("live").host;
+        self.kube_bind(pod, host, true);
         let cluster = self.cluster_of(self.instances.get(pod).expect("live").group);
         let call = self.clusters[cluster]
             .supervisor
@@ -310,6 +312,8 @@ impl World {
                 _ => {}
             }
         }
+        // Terminating pods no longer count for the scheduler's affinity and spread.
+        self.kube_bind(pod, host, false);
         self.instances.get_mut(pod).expect("live").state = InstanceState::Terminating;
         obs.pod_finished(now, group, pod, succeeded);
         self.controller_pod_gone(now, pod, succeeded, obs);

@@ -121,6 +121,17 @@ pub trait Observer {
     fn job_done(&mut self, _now: SimTime, _group: GroupId, _took: SimDuration) {}
     /// A pod of `group` waits for room on a datastore for its volume.
     fn volume_waiting(&mut self, _now: SimTime, _group: GroupId) {}
+    /// kube-scheduler decided where supervised pod `pod` goes (`host`, or nowhere):
+    /// every node's filter result and DRS's scores (only with `--explain`).
+    fn pod_decision(
+        &mut self,
+        _now: SimTime,
+        _world: &World,
+        _pod: InstanceId,
+        _decision: &super::kube::Decision,
+        _host: Option<HostId>,
+    ) {
+    }
     /// Every node of guest cluster `name` is up, `took` after it was created.
     fn guest_cluster_ready(&mut self, _now: SimTime, _name: &str, _took: SimDuration) {}
 }
@@ -156,6 +167,8 @@ pub struct Cluster {
     pub migrations: std::collections::BTreeMap<InstanceId, super::migration::InFlight>,
     /// Workload Management, on a supervisor cluster.
     pub supervisor: Option<Box<super::supervisor::Supervisor>>,
+    /// Its hosts as Kubernetes nodes (supervisor clusters).
+    pub kube: Option<super::kube::KubeNodes>,
     /// Capacity-weighted MHz of one core (converts CPU requests in cores for quotas).
     pub mean_core_mhz: f64,
     /// Instances by state, for sampling.
@@ -192,6 +205,8 @@ pub struct World {
     pub controllers: Vec<Option<super::controllers::ControllerState>>,
     /// Guest clusters: name -> (nodes expected, nodes up, created).
     pub guests: std::collections::BTreeMap<String, (u32, u32, Option<SimTime>)>,
+    /// Record every scheduling decision of a supervised pod (`--explain`).
+    pub explain: bool,
 }
 
 impl World {
@@ -353,8 +368,23 @@ impl World {
         let spec = &self.groups[group].spec;
         let ci = ClusterId::from_index(spec.cluster);
         let on_no_fit = spec.on_no_fit;
+        let supervised = self.supervised(group);
+        let mut record = None;
+        let feasible = if supervised {
+            self.kube_feasible(group, &request, self.explain.then_some(&mut record))
+        } else {
+            Vec::new()
+        };
         let cluster = &self.clusters[ci];
-        let (decision, broke_should) = self.place_by_rules(group, &request, None);
+        let (decision, broke_should) = self.place_by_rules(group, &request, None, &feasible);
+        if let Some(d) = &record {
+            let host = match decision {
+                Placement::Host(local) => Some(HostId(cluster.first_host.0 + local as u32)),
+                Placement::NoFit(_) => None,
+            };
+            obs.pod_decision(now, self, id, d, host);
+        }
+        let cluster = &self.clusters[ci];
         if broke_should && matches!(decision, Placement::Host(_)) {
             obs.rule_broken(now, group);
         }
@@ -680,6 +710,7 @@ impl World {
         group: GroupId,
         request: &Request,
         leaving: Option<usize>,
+        feasible: &[bool],
     ) -> (Placement, bool) {
         let g = &self.groups[group];
         let c = &self.clusters[ClusterId::from_index(g.spec.cluster)];
@@ -687,6 +718,13 @@ impl World {
             hosts: &c.views,
             index: &c.index,
         };
+        if !feasible.is_empty() {
+            // A supervised pod: among the hosts Kubernetes' filters leave.
+            return (
+                c.policy.place_where(&view, request, &|h| feasible[h]),
+                false,
+            );
+        }
         let unconstrained = g.spec.rules == crate::scenario::Rules::default();
         if unconstrained {
             return (c.policy.place(&view, request), false);

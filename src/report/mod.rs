@@ -59,6 +59,17 @@ pub fn render(
                 .into_bytes(),
         },
     ];
+    if !rec.explain_log.is_empty() {
+        files.push(OutputFile {
+            path: "explain.jsonl".into(),
+            bytes: rec
+                .explain_log
+                .iter()
+                .flat_map(|l| [l.as_str(), "\n"])
+                .collect::<String>()
+                .into_bytes(),
+        });
+    }
     if let Some(sup) = &rec.sup {
         // Supervisor clusters: every started pod's stage-by-stage start-up.
         files.push(OutputFile {

@@ -388,6 +388,15 @@ pub struct RawHostGroup {
     pub nic: Option<Scalar>,
     #[serde(default)]
     pub power: Option<RawPower>,
+    /// Kubernetes node labels of the hosts (supervisor clusters).
+    #[serde(default)]
+    pub labels: Option<super::kube::raw::RawLabels>,
+    /// Kubernetes node taints: `[{ key, value, effect }]`.
+    #[serde(default)]
+    pub taints: Option<Vec<super::kube::raw::RawTaint>>,
+    /// Pods a node takes (default 110).
+    #[serde(default)]
+    pub max_pods: Option<Scalar>,
 }
 
 /// Either `{ idle, max }` (linear in CPU utilisation) or `{ spec: [11 values] }`
@@ -501,6 +510,21 @@ pub struct RawWorkload {
     /// Guest cluster: `{ count, class }` of worker nodes.
     #[serde(default)]
     pub workers: Option<RawNodePool>,
+    /// Kubernetes pod labels (supervisor clusters).
+    #[serde(default)]
+    pub labels: Option<super::kube::raw::RawLabels>,
+    /// Nodes the pods must run on, by label (`nodeSelector`).
+    #[serde(default)]
+    pub node_selector: Option<super::kube::raw::RawLabels>,
+    /// Node affinity and pod (anti-)affinity.
+    #[serde(default)]
+    pub affinity: Option<super::kube::raw::RawAffinity>,
+    /// Taints the pods tolerate.
+    #[serde(default)]
+    pub tolerations: Option<Vec<super::kube::raw::RawToleration>>,
+    /// Topology spread constraints over hosts.
+    #[serde(default)]
+    pub topology_spread: Option<Vec<super::kube::raw::RawTopologySpread>>,
     /// `forever`, or one of `{ fixed }`, `{ exponential: { mean } }`,
     /// `{ lognormal: { median, sigma } }`, `{ uniform: { min, max } }`.
     #[serde(default)]

@@ -202,6 +202,8 @@ pub struct HostGroupSpec {
     pub power: PowerModel,
     /// Watts drawn in standby.
     pub standby_w: f64,
+    /// Kubernetes node labels, taints and pod limit of the hosts.
+    pub node: super::kube::NodeTemplate,
 }
 
 impl HostGroupSpec {
@@ -538,6 +540,8 @@ pub struct WorkloadSpec {
     pub volume: Option<VolumeSpec>,
     /// Time from placement to Running for a VM (clone and boot); 0: at once.
     pub vm_start: SimDuration,
+    /// Kubernetes scheduling constraints of the pods (supervisor clusters).
+    pub scheduling: super::kube::PodScheduling,
 }
 
 /// What creates a group's instances.

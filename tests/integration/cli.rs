@@ -122,3 +122,43 @@ fn an_unwritable_output_folder_is_an_io_error() {
         .code(3);
     let _ = std::fs::remove_file(&f);
 }
+
+#[test]
+fn explain_writes_every_scheduling_decision_with_each_hosts_verdict() {
+    let out = std::env::temp_dir().join(format!("pacsim-explain-{}", std::process::id()));
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_pacsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "scenarios/examples/kube-scheduling.yaml",
+            "--no-plots",
+            "--no-report",
+            "--quiet",
+            "--explain",
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(out.join("explain.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 17, "3 db, 2 train and 12 web pods");
+    let db1 = lines.iter().find(|l| l["pod"] == "db-1").unwrap();
+    let nodes = db1["kube"]["nodes"].as_object().unwrap();
+    assert_eq!(nodes.len(), 6);
+    assert_eq!(nodes["gpu-0"]["filtered"], "TaintToleration");
+    let db0_host = lines.iter().find(|l| l["pod"] == "db-0").unwrap()["host"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(nodes[&db0_host]["filtered"], "InterPodAffinity");
+    assert!(
+        db1["drs_score"].as_object().unwrap().len()
+            == db1["kube"]["feasible"].as_u64().unwrap() as usize
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

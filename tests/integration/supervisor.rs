@@ -326,3 +326,31 @@ proptest! {
         prop_assert_eq!(m["rule_must_broken"].as_u64().unwrap(), 0);
     }
 }
+
+#[test]
+fn kube_scheduler_filters_then_drs_chooses() {
+    let (_, world, _) = run_example("kube-scheduling", &[]);
+    let on = |group: &str| -> Vec<String> {
+        let mut v: Vec<String> = world
+            .instances
+            .iter()
+            .filter(|i| world.groups[i.group].spec.name == group)
+            .map(|i| world.hosts[i.host].name.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    // Anti-affinity: one db pod per host, none on the tainted GPU hosts.
+    let db = on("db");
+    assert_eq!(db.len(), 3);
+    assert!(db.windows(2).all(|w| w[0] != w[1]), "{db:?}");
+    assert!(db.iter().all(|h| h.starts_with("esx")), "{db:?}");
+    // Node selector and toleration: the training pods on the GPU hosts only.
+    assert!(on("train").iter().all(|h| h.starts_with("gpu")));
+    // Spread with max skew 1 over six hosts: two web pods on each.
+    let web = on("web");
+    assert_eq!(web.len(), 12);
+    for h in ["esx-0", "esx-1", "esx-2", "esx-3", "gpu-0", "gpu-1"] {
+        assert_eq!(web.iter().filter(|w| *w == h).count(), 2, "{h}: {web:?}");
+    }
+}

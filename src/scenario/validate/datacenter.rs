@@ -86,7 +86,17 @@ pub(super) fn host_group(v: &mut V, gp: &str, g: &RawHostGroup) -> Option<HostGr
         Some(w) => v.parse(&format!("{gp}.power.standby"), w, units::parse_watts),
         None => Some(defaults::STANDBY_W),
     };
+    let node = crate::scenario::kube::validate::node_fields(
+        &crate::scenario::kube::raw::RawNodeFields {
+            labels: g.labels.clone(),
+            taints: g.taints.clone(),
+            max_pods: g.max_pods.clone(),
+        },
+        gp,
+        &mut v.diags,
+    );
     Some(HostGroupSpec {
+        node,
         name: g.name.clone(),
         count: count? as u32,
         cores: cores? as u32,

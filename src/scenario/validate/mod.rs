@@ -415,8 +415,10 @@ pub fn validate(
         vm_classes: &vm_classes,
         duration,
     };
+    let mut paths: Vec<String> = Vec::new();
     for (wi, w) in raw.workloads.iter().enumerate() {
         for ws in workload::workloads(&mut v, &format!("workloads[{wi}]"), w, &cx) {
+            paths.push(format!("workloads[{wi}]"));
             let run_s = duration.map_or(0.0, |d| d.as_secs_f64());
             let (arrivals, live) = match (&ws.controller, &ws.arrival) {
                 (Controller::Deployment(d), _) => {
@@ -475,6 +477,7 @@ pub fn validate(
     }
 
     initial_quota(&mut v, &namespaces, &workloads, &clusters);
+    kube_checks(&mut v, &namespaces, &workloads, &paths, &clusters);
     let maintenance = maintenance_windows(&mut v, &raw.maintenance, &clusters);
     if !v.diags.is_empty() {
         return Err(v.diags);
@@ -665,4 +668,39 @@ fn initial_quota(
             );
         }
     }
+}
+
+/// Pods of supervisor clusters that no host could ever take (node selector, node affinity
+/// and taints), and required pod affinity that no pod of the namespace could satisfy.
+fn kube_checks(
+    v: &mut V,
+    namespaces: &[NamespaceSpec],
+    workloads: &[WorkloadSpec],
+    paths: &[String],
+    clusters: &[ClusterSpec],
+) {
+    use crate::scenario::kube::validate as kv;
+    let mut pods = Vec::new();
+    for (w, path) in workloads.iter().zip(paths) {
+        let Some(ns) = w.namespace else { continue };
+        if !w.is_pod() {
+            continue;
+        }
+        let groups: Vec<kv::HostGroupNodes> = clusters[w.cluster]
+            .host_groups
+            .iter()
+            .map(|g| kv::HostGroupNodes {
+                name: &g.name,
+                count: g.count,
+                node: &g.node,
+            })
+            .collect();
+        kv::check_schedulable(&w.scheduling, &groups, path, &mut v.diags);
+        pods.push(kv::PodWorkload {
+            path,
+            namespace: &namespaces[ns].name,
+            spec: &w.scheduling,
+        });
+    }
+    kv::check_affinity_targets(&pods, &mut v.diags);
 }

@@ -330,11 +330,65 @@ fn kind_and_rest(
         dirty_rate: dirty_rate?,
         rules: rules?,
         on_no_fit: on_no_fit?,
+        scheduling: kube_scheduling(v, wp, w, is_pod, namespace)?,
         namespace: namespace?,
         controller: controller?,
         volume: volume?,
         vm_start: SimDuration::ZERO,
     })
+}
+
+/// The Kubernetes scheduling fields of a pod workload of a supervisor cluster.
+fn kube_scheduling(
+    v: &mut V,
+    wp: &str,
+    w: &RawWorkload,
+    is_pod: bool,
+    namespace: Option<Option<usize>>,
+) -> Option<crate::scenario::kube::PodScheduling> {
+    let given = [
+        ("labels", w.labels.is_some()),
+        ("node_selector", w.node_selector.is_some()),
+        ("affinity", w.affinity.is_some()),
+        ("tolerations", w.tolerations.is_some()),
+        ("topology_spread", w.topology_spread.is_some()),
+    ];
+    let first = given.iter().find(|g| g.1).map(|g| g.0);
+    match (first, is_pod, namespace) {
+        (None, _, _) => return Some(Default::default()),
+        (Some(f), false, _) => {
+            v.err(
+                &format!("{wp}.{f}"),
+                format!(
+                    "`{f}` is a Kubernetes field of pods, but `{}` is a vm-group",
+                    w.name
+                ),
+                "VMs are placed by DRS and its `rules`",
+            );
+            return None;
+        }
+        (Some(f), true, Some(None)) => {
+            v.err(
+                &format!("{wp}.{f}"),
+                format!("`{f}` needs a supervisor cluster: only there is kube-scheduler"),
+                "enable `supervisor` on the cluster, or remove it",
+            );
+            return None;
+        }
+        _ => {}
+    }
+    let raw = crate::scenario::kube::raw::RawPodScheduling {
+        labels: w.labels.clone(),
+        node_selector: w.node_selector.clone(),
+        affinity: w.affinity.clone(),
+        tolerations: w.tolerations.clone(),
+        topology_spread: w.topology_spread.clone(),
+    };
+    Some(crate::scenario::kube::validate::pod_scheduling(
+        &raw,
+        wp,
+        &mut v.diags,
+    ))
 }
 
 /// How many instances of the group exist at once at the start (for rule checks).
@@ -859,6 +913,7 @@ fn guest_cluster(v: &mut V, wp: &str, w: &RawWorkload, cx: &Context) -> Vec<Work
             },
             volume: None,
             vm_start: sup.guest_node_clone + sup.guest_node_boot,
+            scheduling: Default::default(),
         });
     }
     out
