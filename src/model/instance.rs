@@ -258,3 +258,14 @@ mod tests {
         assert_eq!(s.len(), 2);
     }
 }
+
+#[cfg(test)]
+mod size {
+    /// The per-pod record stays small: it is most of a live pod's memory.
+    #[test]
+    fn an_instance_record_is_at_most_160_bytes() {
+        let n = std::mem::size_of::<super::Instance>();
+        println!("size_of::<Instance>() = {n}");
+        assert!(n <= 160, "{n} bytes");
+    }
+}

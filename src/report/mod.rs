@@ -74,7 +74,7 @@ pub fn render(
         // Supervisor clusters: every started pod's stage-by-stage start-up.
         files.push(OutputFile {
             path: "pod_startup.csv".into(),
-            bytes: sup.startup_csv().into_bytes(),
+            bytes: sup.startup_csv(world).into_bytes(),
         });
     }
     if opts.plots {
