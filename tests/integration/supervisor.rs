@@ -57,7 +57,7 @@ fn a_warm_pod_starts_in_the_sum_of_its_stages() {
     assert_eq!(sup.rows.len(), 1);
     let row = &sup.rows[0];
     assert!(
-        (row.created_s - (1200.0 + 0.05 + 0.01)).abs() < 1e-9,
+        (row.created.as_secs_f64() - (1200.0 + 0.05 + 0.01)).abs() < 1e-9,
         "{row:?}"
     );
     let want = [
