@@ -3,6 +3,7 @@
 
 pub mod recorder;
 pub mod summary;
+pub mod traffic;
 
 pub use recorder::{ClusterSample, Recorder, Sample};
 pub use summary::summarize;

@@ -92,7 +92,13 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
         image_sizes: scenario.images.iter().map(|i| i.size).collect(),
         events_processed: 0,
         evacuating: false,
+        topology: None,
+        nsx: super::nsx::Nsx::new(&scenario.network),
+        traffic: Default::default(),
     };
+    let host_names: Vec<String> = world.hosts.iter().map(|h| h.name.clone()).collect();
+    world.topology = super::topology::Topology::from_spec(&scenario.network, &host_names);
+    super::traffic::install(&mut world, scenario, &streams);
     for g in world.groups.values_mut() {
         let hosts = world.clusters[ClusterId::from_index(g.spec.cluster)].host_count as usize;
         if g.spec.rules.vms.is_some() {

@@ -188,9 +188,9 @@ impl World {
         );
         let slots = &self.clusters[cluster].slots;
         let concurrent = slots.active(ls).max(slots.active(ld));
-        let path = self.hosts[src]
-            .nic_bytes_per_s
-            .min(self.hosts[dst].nic_bytes_per_s);
+        // Half (CloudSim's share) of the narrower NIC, or of the topology path's
+        // narrowest link when the scenario gives a topology.
+        let path = self.migration_path_bandwidth(src, dst);
         let params = PrecopyParams::default();
         let plan = precopy(
             mem_size,
@@ -198,6 +198,9 @@ impl World {
             params.migration_bandwidth(path, concurrent),
             &params,
         );
+        if let Some(p) = self.host_path(src, dst) {
+            obs.link_flow(now, p, plan.bytes_copied, plan.duration);
+        }
         {
             let d = &mut self.hosts[dst].view;
             d.cpu_reserved_mhz += cpu_reserve;

@@ -3,6 +3,7 @@
 
 pub mod balance;
 pub mod index;
+pub mod lb;
 pub mod placement;
 pub mod view;
 

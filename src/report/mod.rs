@@ -7,6 +7,7 @@
 //! are complete.
 
 pub mod plot;
+pub mod traffic;
 
 use crate::metrics::{summarize, Recorder};
 use crate::model::World;
@@ -54,8 +55,11 @@ pub fn render(
                 .into_bytes(),
         },
     ];
+    files.extend(traffic::files(rec, world));
     if opts.plots {
-        for (name, png, svg) in plot::all(rec)? {
+        let mut charts = plot::all(rec)?;
+        charts.extend(plot::traffic::all(rec, world)?);
+        for (name, png, svg) in charts {
             files.push(OutputFile {
                 path: format!("plots/{name}.png").into(),
                 bytes: png,

@@ -15,6 +15,12 @@ pub struct Scenario {
     pub images: Vec<ImageSpec>,
     pub workloads: Vec<WorkloadSpec>,
     pub maintenance: Vec<MaintenanceSpec>,
+    /// Topology, NSX edges and load balancers, segments.
+    pub network: crate::scenario::spec_net::NetworkSpec,
+    /// Kubernetes Services with their clients.
+    pub services: Vec<crate::scenario::spec_net::ServiceSpec>,
+    /// Fault windows.
+    pub faults: Vec<crate::scenario::spec_net::FaultSpec>,
 }
 
 /// A host's maintenance window.

@@ -468,3 +468,6 @@ fn startup_cdf<DB: DrawingBackend>(
         "fraction of pods",
     )
 }
+
+// After `both!`, which it uses.
+pub mod traffic;

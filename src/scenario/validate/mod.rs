@@ -3,7 +3,10 @@
 //! Each check names the field path; the loader turns it into a line and column.
 
 mod datacenter;
+mod network;
 mod workload;
+
+pub use network::{defaults as network_defaults, MAX_REQUESTS};
 
 pub use workload::{cpu_mhz, fmt_bytes};
 
@@ -432,6 +435,8 @@ pub fn validate(
     }
 
     let maintenance = maintenance_windows(&mut v, &raw.maintenance, &clusters);
+    let (network, services, faults) =
+        network::network_sections(&mut v, raw, &clusters, &workloads, duration);
     if !v.diags.is_empty() {
         return Err(v.diags);
     }
@@ -444,6 +449,9 @@ pub fn validate(
         images,
         workloads,
         maintenance,
+        network,
+        services,
+        faults,
     })
 }
 
