@@ -491,7 +491,7 @@ impl Observer for Recorder {
     }
 
     fn finish(&mut self, end: SimTime, world: &World) {
-        self.traffic.finish(end);
+        self.traffic.finish(end, world);
         for h in 0..self.host.len() {
             self.close_host(h, end);
         }

@@ -136,6 +136,8 @@ pub struct TrafficRecorder {
     pub faults_started: u64,
     pub faults_repaired: u64,
     last_sample: SimTime,
+    /// When each sample (and link row) was taken.
+    pub sample_times: Vec<SimTime>,
 }
 
 impl TrafficRecorder {
@@ -286,7 +288,10 @@ impl TrafficRecorder {
                 }
                 world.traffic.member_endpoint(s, member)
             })
-            .map_or_else(|| format!("member-{member}"), |ep| world.traffic.endpoint_name(world, ep));
+            .map_or_else(
+                || format!("member-{member}"),
+                |ep| world.traffic.endpoint_name(world, ep),
+            );
         self.log.push(
             serde_json::json!({
                 "time_s": now.as_secs_f64(),
@@ -365,39 +370,49 @@ impl TrafficRecorder {
         if !self.services.is_empty() {
             self.rows.push(row);
         }
-        if let Some(t) = &world.topology {
-            let mut bin = vec![0.0f64; self.dir_links];
-            for p in self.touched.drain(..) {
-                let bytes = std::mem::take(&mut self.path_bytes[p as usize]) as f64;
-                for &(d, share) in t.hops(p) {
-                    bin[d as usize] += bytes * share as f64;
-                }
-            }
-            let (from, to) = (self.last_sample, now);
-            self.flows.retain(|f| {
-                let overlap = f.end.min(to).0.saturating_sub(f.start.max(from).0);
-                if overlap > 0 {
-                    let part = overlap as f64 / (f.end.0 - f.start.0) as f64;
-                    for &(d, share) in t.hops(f.path) {
-                        bin[d as usize] += f.bytes as f64 * part * share as f64;
-                    }
-                }
-                f.end > to
-            });
-            for (d, b) in bin.iter().enumerate() {
-                self.link_total[d] += b;
-            }
+        if let Some(bin) = self.flush(now, world) {
             if self.keep_bins {
                 self.link_bins.extend(bin.iter().map(|b| b.round() as u64));
             }
         }
+        self.sample_times.push(now);
         self.last_sample = now;
     }
 
-    pub fn finish(&mut self, end: SimTime) {
+    /// Bytes put on the links since the last sample (up to `now`), added to the totals.
+    fn flush(&mut self, now: SimTime, world: &World) -> Option<Vec<f64>> {
+        let t = world.topology.as_ref()?;
+        let mut bin = vec![0.0f64; self.dir_links];
+        for p in self.touched.drain(..) {
+            let bytes = std::mem::take(&mut self.path_bytes[p as usize]) as f64;
+            for &(d, share) in t.hops(p) {
+                bin[d as usize] += bytes * share as f64;
+            }
+        }
+        let (from, to) = (self.last_sample, now);
+        self.flows.retain(|f| {
+            let overlap = f.end.min(to).0.saturating_sub(f.start.max(from).0);
+            if overlap > 0 {
+                let part = overlap as f64 / (f.end.0 - f.start.0) as f64;
+                for &(d, share) in t.hops(f.path) {
+                    bin[d as usize] += f.bytes as f64 * part * share as f64;
+                }
+            }
+            f.end > to
+        });
+        for (d, b) in bin.iter().enumerate() {
+            self.link_total[d] += b;
+        }
+        Some(bin)
+    }
+
+    pub fn finish(&mut self, end: SimTime, world: &World) {
         for s in &mut self.services {
             s.close(end);
         }
+        // What crossed the links after the last sample counts in the totals.
+        self.flush(end, world);
+        self.last_sample = end;
     }
 }
 
@@ -444,7 +459,10 @@ pub fn summarize_into(
             m.insert(format!("{p}requests_completed"), json!(s.completed));
             m.insert(format!("{p}requests_failed"), json!(s.failed_total()));
             for why in RequestError::ALL {
-                m.insert(format!("{p}failed_{}", why.key()), json!(s.failed[why.index()]));
+                m.insert(
+                    format!("{p}failed_{}", why.key()),
+                    json!(s.failed[why.index()]),
+                );
             }
             m.insert(format!("{p}throughput_rps"), r(s.completed as f64 / secs));
             m.insert(format!("{p}latency_p50_s"), r(q(&s.latency_us, 0.5)));
@@ -452,33 +470,51 @@ pub fn summarize_into(
             m.insert(format!("{p}latency_p99_s"), r(q(&s.latency_us, 0.99)));
             m.insert(
                 format!("{p}latency_max_s"),
-                r(if s.latency_us.is_empty() { 0.0 } else { s.latency_us.max() as f64 / 1e6 }),
+                r(if s.latency_us.is_empty() {
+                    0.0
+                } else {
+                    s.latency_us.max() as f64 / 1e6
+                }),
             );
             m.insert(format!("{p}latency_mean_s"), r(s.mean_latency_s()));
             m.insert(format!("{p}mean_in_system"), r(s.mean_in_system(end)));
             m.insert(format!("{p}member_downs"), json!(s.member_downs));
             m.insert(format!("{p}member_ups"), json!(s.member_ups));
-            let members: Vec<&MemberTrack> =
-                t.members.iter().filter(|x| x.service as usize == si).collect();
+            let members: Vec<&MemberTrack> = t
+                .members
+                .iter()
+                .filter(|x| x.service as usize == si)
+                .collect();
             m.insert(format!("{p}members"), json!(members.len()));
             let top = members.iter().map(|x| x.served).max().unwrap_or(0);
             m.insert(
                 format!("{p}busiest_member_share"),
-                r(if s.completed == 0 { 0.0 } else { top as f64 / s.completed as f64 }),
+                r(if s.completed == 0 {
+                    0.0
+                } else {
+                    top as f64 / s.completed as f64
+                }),
             );
         }
         m.insert("requests_sent".into(), json!(sent));
         m.insert("requests_completed".into(), json!(done));
         m.insert("requests_failed".into(), json!(failed.iter().sum::<u64>()));
         for why in RequestError::ALL {
-            m.insert(format!("requests_failed_{}", why.key()), json!(failed[why.index()]));
+            m.insert(
+                format!("requests_failed_{}", why.key()),
+                json!(failed[why.index()]),
+            );
         }
         m.insert("request_latency_p50_s".into(), r(q(&all, 0.5)));
         m.insert("request_latency_p95_s".into(), r(q(&all, 0.95)));
         m.insert("request_latency_p99_s".into(), r(q(&all, 0.99)));
         m.insert(
             "request_latency_mean_s".into(),
-            r(if done == 0 { 0.0 } else { sum as f64 / done as f64 / 1e9 }),
+            r(if done == 0 {
+                0.0
+            } else {
+                sum as f64 / done as f64 / 1e9
+            }),
         );
         for lb in &world.nsx.lbs {
             let p = format!("lb.{}.", lb.name);
@@ -492,7 +528,11 @@ pub fn summarize_into(
             m.insert(format!("{p}utilisation"), r(e.busy.as_secs_f64() / secs));
             m.insert(
                 format!("{p}wait_mean_s"),
-                r(if e.traversals == 0 { 0.0 } else { e.wait.as_secs_f64() / e.traversals as f64 }),
+                r(if e.traversals == 0 {
+                    0.0
+                } else {
+                    e.wait.as_secs_f64() / e.traversals as f64
+                }),
             );
         }
         if !world.traffic.faults_is_empty() {
@@ -525,7 +565,9 @@ pub fn summarize_into(
 impl TrafficRecorder {
     /// The highest utilisation of any directed link in any sampling interval.
     pub fn peak_link_util(&self, world: &World) -> f64 {
-        let Some(topo) = &world.topology else { return 0.0 };
+        let Some(topo) = &world.topology else {
+            return 0.0;
+        };
         if !self.keep_bins || self.dir_links == 0 {
             return 0.0;
         }
@@ -547,9 +589,8 @@ impl TrafficRecorder {
         peak
     }
 
-    /// The time at which link row `row` closed (the recorder samples at 0, every
-    /// `sample_every`, and at the end).
-    pub fn row_time(&self, world: &World, row: usize) -> SimTime {
-        SimTime((row as u64).saturating_mul(world.sample_every.0).min(world.end.0))
+    /// The time at which link row `row` closed (its sample's time).
+    pub fn row_time(&self, _world: &World, row: usize) -> SimTime {
+        self.sample_times[row]
     }
 }

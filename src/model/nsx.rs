@@ -31,8 +31,8 @@ use super::event::Event;
 use super::world::{Observer, World};
 use crate::engine::{SimDuration, SimTime};
 use crate::policy::lb::{
-    self, after_probe, Algorithm, HashRing, Health, LcKey, LeastConnIndex, MonitorParams,
-    PoolView, Ramping, WEIGHT_ONE,
+    self, after_probe, Algorithm, HashRing, Health, LcKey, LeastConnIndex, MonitorParams, PoolView,
+    Ramping, WEIGHT_ONE,
 };
 use crate::scenario::{LbSize, NetworkSpec};
 
@@ -274,10 +274,8 @@ impl Pool {
             .collect();
         self.up = up.len() as u32;
         if self.algorithm.rotates() {
-            let weights: Vec<(u32, u32)> = up
-                .iter()
-                .map(|&s| (s as u32, self.weight_of(s)))
-                .collect();
+            let weights: Vec<(u32, u32)> =
+                up.iter().map(|&s| (s as u32, self.weight_of(s))).collect();
             self.rotation = lb::rotation(&weights);
         }
         if self.algorithm == Algorithm::IpHash {
@@ -304,8 +302,8 @@ impl Pool {
         }
         bal.ramping.clear();
         for s in 0..bal.least.slots() {
-            let key = (s < slots && self.members[s].present && self.members[s].health.up)
-                .then(|| {
+            let key =
+                (s < slots && self.members[s].present && self.members[s].health.up).then(|| {
                     let m = &self.members[s];
                     (m, self.algorithm.uses_weights())
                 });
@@ -524,12 +522,7 @@ mod tests {
     use super::*;
 
     fn pool(alg: Algorithm) -> Pool {
-        Pool::new(
-            "p".into(),
-            alg,
-            MonitorParams::default(),
-            SimDuration::ZERO,
-        )
+        Pool::new("p".into(), alg, MonitorParams::default(), SimDuration::ZERO)
     }
 
     #[test]
@@ -539,13 +532,17 @@ mod tests {
         for k in 0..3 {
             p.add_member(SimTime::ZERO, 1, k);
         }
-        let picks: Vec<u32> = (0..6).map(|_| p.pick(SimTime::ZERO, b, 0).unwrap()).collect();
+        let picks: Vec<u32> = (0..6)
+            .map(|_| p.pick(SimTime::ZERO, b, 0).unwrap())
+            .collect();
         assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
         for _ in 0..3 {
             p.probe_result(SimTime::ZERO, 1, false);
         }
         assert_eq!(p.up, 2);
-        let picks: Vec<u32> = (0..4).map(|_| p.pick(SimTime::ZERO, b, 0).unwrap()).collect();
+        let picks: Vec<u32> = (0..4)
+            .map(|_| p.pick(SimTime::ZERO, b, 0).unwrap())
+            .collect();
         assert!(picks.iter().all(|&m| m != 1), "{picks:?}");
     }
 
@@ -557,7 +554,9 @@ mod tests {
             p.add_member(SimTime::ZERO, 1, k);
         }
         // Three picks spread over the three members (ties: chosen longest ago).
-        let mut first: Vec<u32> = (0..3).map(|_| p.pick(SimTime::ZERO, b, 0).unwrap()).collect();
+        let mut first: Vec<u32> = (0..3)
+            .map(|_| p.pick(SimTime::ZERO, b, 0).unwrap())
+            .collect();
         first.sort();
         assert_eq!(first, vec![0, 1, 2]);
         p.close(b, 2);

@@ -121,7 +121,11 @@ impl Topology {
             graph.add_node(());
         }
         for (i, l) in links.iter().enumerate() {
-            graph.add_edge(NodeIndex::new(l.a as usize), NodeIndex::new(l.b as usize), i as u32);
+            graph.add_edge(
+                NodeIndex::new(l.a as usize),
+                NodeIndex::new(l.b as usize),
+                i as u32,
+            );
         }
         let mut host_node = vec![UNKNOWN; hosts];
         let mut edge_node = vec![UNKNOWN; edges];
@@ -205,9 +209,10 @@ impl Topology {
     fn compute(&mut self, src: u32, dst: u32) -> Option<PathId> {
         let n = self.nodes.len();
         if !self.dist_to.contains_key(&dst) {
-            let d = petgraph::algo::dijkstra(&self.graph, NodeIndex::new(dst as usize), None, |e| {
-                weight(&self.links[*e.weight() as usize])
-            });
+            let d =
+                petgraph::algo::dijkstra(&self.graph, NodeIndex::new(dst as usize), None, |e| {
+                    weight(&self.links[*e.weight() as usize])
+                });
             let mut dist = vec![u64::MAX; n].into_boxed_slice();
             for (node, w) in d {
                 dist[node.index()] = w;
@@ -276,7 +281,8 @@ impl Topology {
             });
             (self.paths.len() - 1) as u32
         };
-        let row = self.cache[src as usize].get_or_insert_with(|| vec![UNKNOWN; n].into_boxed_slice());
+        let row =
+            self.cache[src as usize].get_or_insert_with(|| vec![UNKNOWN; n].into_boxed_slice());
         row[dst as usize] = result;
         (result != UNREACHABLE).then_some(result)
     }
@@ -373,12 +379,13 @@ impl World {
     /// topology path's narrowest link when a topology is given, else the narrower NIC.
     pub fn migration_path_bandwidth(&mut self, src: HostId, dst: HostId) -> f64 {
         match self.host_path(src, dst) {
-            Some(p) => self
-                .topology
-                .as_ref()
-                .expect("a path means a topology")
-                .path_info(p)
-                .bottleneck,
+            Some(p) => {
+                self.topology
+                    .as_ref()
+                    .expect("a path means a topology")
+                    .path_info(p)
+                    .bottleneck
+            }
             None => self.hosts[src]
                 .nic_bytes_per_s
                 .min(self.hosts[dst].nic_bytes_per_s),
@@ -496,7 +503,11 @@ mod tests {
         ];
         let mut t = Topology::new(nodes, vec![], 2, 0);
         assert_eq!(t.host_path(HostId(0), HostId(1)), None);
-        assert_eq!(t.host_path(HostId(0), HostId(1)), None, "cached as unreachable");
+        assert_eq!(
+            t.host_path(HostId(0), HostId(1)),
+            None,
+            "cached as unreachable"
+        );
         let p = t.host_path(HostId(0), HostId(0)).unwrap();
         assert_eq!(t.path_info(p).latency, SimDuration::ZERO);
         assert!(t.hops(p).is_empty());

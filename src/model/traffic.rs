@@ -35,8 +35,8 @@ use super::world::{Observer, World};
 use crate::engine::{EventKey, Id, RngStream, SimDuration, SimTime, StreamFactory};
 use crate::policy::lb::mix64;
 use crate::scenario::{
-    Balancing, ClientLoad, ClientSource, DemandModel, Discipline, FaultMode, FaultTarget,
-    Lifetime, Scenario,
+    Balancing, ClientLoad, ClientSource, DemandModel, Discipline, FaultMode, FaultTarget, Lifetime,
+    Scenario,
 };
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -247,6 +247,14 @@ pub struct Traffic {
 impl Traffic {
     pub fn is_empty(&self) -> bool {
         self.services.is_empty()
+    }
+
+    /// Requests of Service `service` sent and not yet answered or failed.
+    pub fn in_flight(&self, service: u32) -> u64 {
+        self.requests
+            .iter()
+            .filter(|r| r.stage != Stage::Free && r.service == service)
+            .count() as u64
     }
 
     pub fn faults_is_empty(&self) -> bool {
@@ -987,7 +995,13 @@ impl World {
     }
 
     /// Scenario -> pod: fault `fault` starts (`start`) or is repaired.
-    pub(super) fn on_fault<O: Observer>(&mut self, now: SimTime, fault: u32, start: bool, obs: &mut O) {
+    pub(super) fn on_fault<O: Observer>(
+        &mut self,
+        now: SimTime,
+        fault: u32,
+        start: bool,
+        obs: &mut O,
+    ) {
         let spec = self.traffic.faults[fault as usize].clone();
         let FaultTarget::Pod { group, index } = spec.target;
         let hit: Vec<u32> = (0..self.traffic.endpoints.len() as u32)

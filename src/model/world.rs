@@ -72,10 +72,16 @@ pub trait Observer {
     /// before (no member, rate limit, no source).
     fn request_failed(&mut self, _now: SimTime, _service: u32, _why: RequestError, _sent: bool) {}
     /// Endpoint `endpoint` (a Running pod of a Service) joined its pool (`added`) or left.
-    fn endpoint_changed(&mut self, _now: SimTime, _world: &World, _endpoint: u32, _added: bool) {
-    }
+    fn endpoint_changed(&mut self, _now: SimTime, _world: &World, _endpoint: u32, _added: bool) {}
     /// A health monitor took member `member` of pool `pool` out (`up` false) or back in.
-    fn member_health(&mut self, _now: SimTime, _world: &World, _pool: u32, _member: u32, _up: bool) {
+    fn member_health(
+        &mut self,
+        _now: SimTime,
+        _world: &World,
+        _pool: u32,
+        _member: u32,
+        _up: bool,
+    ) {
     }
     /// Fault `fault` started (`started`) or was repaired; it hit `hits` endpoints.
     fn fault(&mut self, _now: SimTime, _world: &World, _fault: u32, _started: bool, _hits: u32) {}

@@ -124,10 +124,7 @@ impl Algorithm {
 
     /// Whether the choice reads the rotation (round robin, weighted or not).
     pub fn rotates(self) -> bool {
-        matches!(
-            self,
-            Algorithm::RoundRobin | Algorithm::WeightedRoundRobin
-        )
+        matches!(self, Algorithm::RoundRobin | Algorithm::WeightedRoundRobin)
     }
 
     /// Whether the choice reads open connections.
@@ -410,7 +407,10 @@ impl Health {
 /// The health after one probe result (`ok`: the member answered in time).
 pub fn after_probe(h: Health, ok: bool, p: &MonitorParams) -> Health {
     match (h.up, ok) {
-        (true, true) | (false, false) => Health { up: h.up, streak: 0 },
+        (true, true) | (false, false) => Health {
+            up: h.up,
+            streak: 0,
+        },
         (true, false) if h.streak + 1 >= p.fall_count => Health {
             up: false,
             streak: 0,
@@ -445,7 +445,11 @@ mod tests {
         // Positions: member 0 at 1/6, 3/6, 5/6; member 1 at 1/2 (tie with 3/6 -> member 0).
         assert_eq!(r, vec![0, 0, 1, 0]);
         let plain = rotation(&[(4, 1), (7, 1), (9, 1)]);
-        assert_eq!(plain, vec![4, 7, 9], "all weights 1 is round robin in order");
+        assert_eq!(
+            plain,
+            vec![4, 7, 9],
+            "all weights 1 is round robin in order"
+        );
         let r = rotation(&[(0, 2), (1, 2), (2, 1)]);
         assert_eq!(r.iter().filter(|&&m| m == 0).count(), 2);
         assert_eq!(r.iter().filter(|&&m| m == 2).count(), 1);
@@ -492,7 +496,11 @@ mod tests {
         idx.set(0, k(2, 0));
         idx.set(1, k(1, 5));
         idx.set(2, k(1, 3));
-        assert_eq!(idx.best().unwrap().0, 2, "tie on 1 connection: chosen longer ago");
+        assert_eq!(
+            idx.best().unwrap().0,
+            2,
+            "tie on 1 connection: chosen longer ago"
+        );
         idx.set(2, None);
         assert_eq!(idx.best().unwrap().0, 1);
         idx.set(1, k(3, 5));

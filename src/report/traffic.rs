@@ -45,7 +45,15 @@ pub fn services_csv(rec: &Recorder) -> String {
     let t = &rec.traffic;
     let mut out = String::from("time_s");
     for s in &t.services {
-        for col in ["sent", "completed", "failed", "p50_s", "p95_s", "p99_s", "in_system"] {
+        for col in [
+            "sent",
+            "completed",
+            "failed",
+            "p50_s",
+            "p95_s",
+            "p99_s",
+            "in_system",
+        ] {
             let _ = write!(out, ",{}.{col}", s.name);
         }
     }
@@ -89,7 +97,8 @@ pub fn members_csv(rec: &Recorder) -> String {
             m.name,
             m.host,
             m.joined.as_secs_f64(),
-            m.left.map_or(String::new(), |l| l.as_secs_f64().to_string()),
+            m.left
+                .map_or(String::new(), |l| l.as_secs_f64().to_string()),
             m.served
         );
     }
@@ -127,7 +136,10 @@ pub fn links_csv(rec: &Recorder, world: &World) -> String {
                 }
             }
         }
-        let (a, z) = (&topo.nodes[l.a as usize].name, &topo.nodes[l.b as usize].name);
+        let (a, z) = (
+            &topo.nodes[l.a as usize].name,
+            &topo.nodes[l.b as usize].name,
+        );
         let _ = writeln!(
             out,
             "{a}-{z},{a},{z},{},{},{},{},{},{mean:.6},{peak:.6}",

@@ -48,7 +48,11 @@ fn service_latency<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx)
         .flat_map(|r| r.services.iter().flat_map(|s| [s.p50, s.p99]))
         .filter(|v| *v > 0.0);
     let (lo, hi) = vals.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
-    let (lo, hi) = if hi > 0.0 { (lo / 1.5, hi * 1.5) } else { (1e-4, 1.0) };
+    let (lo, hi) = if hi > 0.0 {
+        (lo / 1.5, hi * 1.5)
+    } else {
+        (1e-4, 1.0)
+    };
     let mut chart = ChartBuilder::on(root)
         .caption(
             "Request latency per Service: p50 (thin), p95, p99 (thick) per interval",
@@ -74,11 +78,16 @@ fn service_latency<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx)
                 .collect()
         };
         chart.draw_series(LineSeries::new(pts(|x| x.p50), color.stroke_width(1)))?;
-        chart.draw_series(LineSeries::new(pts(|x| x.p95), color.mix(0.6).stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(
+            pts(|x| x.p95),
+            color.mix(0.6).stroke_width(2),
+        ))?;
         chart
             .draw_series(LineSeries::new(pts(|x| x.p99), color.stroke_width(3)))?
             .label(s.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
+            });
     }
     chart
         .configure_series_labels()
@@ -121,14 +130,18 @@ fn member_load<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx) -> 
     for (si, s) in rec.traffic.services.iter().enumerate() {
         let color = Palette99::pick(si).to_rgba();
         chart
-            .draw_series(members.iter().enumerate().filter(|(_, m)| m.service as usize == si).map(
-                |(i, m)| {
-                    Rectangle::new(
-                        [(i as f64 - 0.4, 0.0), (i as f64 + 0.4, m.served as f64)],
-                        color.filled(),
-                    )
-                },
-            ))?
+            .draw_series(
+                members
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.service as usize == si)
+                    .map(|(i, m)| {
+                        Rectangle::new(
+                            [(i as f64 - 0.4, 0.0), (i as f64 + 0.4, m.served as f64)],
+                            color.filled(),
+                        )
+                    }),
+            )?
             .label(s.name.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
     }
@@ -147,7 +160,11 @@ fn link_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx) ->
     let t = &rec.traffic;
     let topo = world.topology.as_ref().expect("checked");
     let links = topo.links.len();
-    let rows_t = if t.dir_links == 0 { 0 } else { t.link_bins.len() / t.dir_links };
+    let rows_t = if t.dir_links == 0 {
+        0
+    } else {
+        t.link_bins.len() / t.dir_links
+    };
     let (unit, x_desc) = time_axis(rec);
     let end = rec.end.as_secs_f64() / unit;
     let (main, bar) = root.split_horizontally(W - 110);
@@ -169,7 +186,10 @@ fn link_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx) ->
                 String::new()
             } else if links <= 30 {
                 let l = &topo.links[i];
-                format!("{}-{}", topo.nodes[l.a as usize].name, topo.nodes[l.b as usize].name)
+                format!(
+                    "{}-{}",
+                    topo.nodes[l.a as usize].name, topo.nodes[l.b as usize].name
+                )
             } else {
                 format!("{i}")
             }
@@ -177,7 +197,11 @@ fn link_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx) ->
         .draw()?;
     // Utilisation of link l over sample rows [r0, r1).
     let util = |l: usize, r0: usize, r1: usize| -> f64 {
-        let t0 = if r0 == 0 { 0 } else { t.row_time(world, r0 - 1).0 };
+        let t0 = if r0 == 0 {
+            0
+        } else {
+            t.row_time(world, r0 - 1).0
+        };
         let t1 = t.row_time(world, r1 - 1).0;
         let dt = (t1.saturating_sub(t0)) as f64 / 1e9;
         if dt <= 0.0 {
@@ -185,7 +209,12 @@ fn link_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx) ->
         }
         let cap = topo.links[l].bytes_per_s * dt;
         (0..2)
-            .map(|dir| (r0..r1).map(|r| t.link_bins[r * t.dir_links + 2 * l + dir] as f64).sum::<f64>() / cap)
+            .map(|dir| {
+                (r0..r1)
+                    .map(|r| t.link_bins[r * t.dir_links + 2 * l + dir] as f64)
+                    .sum::<f64>()
+                    / cap
+            })
             .fold(0.0, f64::max)
     };
     if rows_t > 1 && links > 0 {
@@ -193,7 +222,10 @@ fn link_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx) ->
         let cols = (rows_t - 1).clamp(1, HEAT_COLS);
         let mut cells = Vec::with_capacity(rows * cols);
         for r in 0..rows {
-            let (l0, l1) = (r * links / rows, ((r + 1) * links / rows).max(r * links / rows + 1));
+            let (l0, l1) = (
+                r * links / rows,
+                ((r + 1) * links / rows).max(r * links / rows + 1),
+            );
             for c in 0..cols {
                 // Rows 1.. close the intervals; row 0 is the sample at time 0.
                 let s0 = 1 + c * (rows_t - 1) / cols;
@@ -224,7 +256,10 @@ fn link_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx) ->
         .draw()?;
     bar_chart.draw_series((0..50).map(|i| {
         let v0 = i as f64 / 50.0;
-        Rectangle::new([(0.0, v0), (1.0, v0 + 0.02)], heat_color(v0 + 0.01).filled())
+        Rectangle::new(
+            [(0.0, v0), (1.0, v0 + 0.02)],
+            heat_color(v0 + 0.01).filled(),
+        )
     }))?;
     Ok(())
 }

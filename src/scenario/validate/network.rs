@@ -163,7 +163,11 @@ pub(super) fn network_sections(
 fn positive_bandwidth(v: &mut V, path: &str, s: &Scalar) -> Option<f64> {
     let b = v.parse(path, s, units::parse_bandwidth)?;
     if b <= 0.0 {
-        v.err(path, "the bandwidth is 0", "write a bandwidth above 0, such as `25Gbit/s`");
+        v.err(
+            path,
+            "the bandwidth is 0",
+            "write a bandwidth above 0, such as `25Gbit/s`",
+        );
         return None;
     }
     Some(b)
@@ -187,7 +191,11 @@ fn network(v: &mut V, raw: Option<&RawNetwork>, ctx: &Ctx) -> NetworkSpec {
                     "leave `edges` out for one default edge, or list at least one: `edges: [ { name: edge-0 } ]`",
                 );
             }
-            v.unique_names(&format!("{np}.edges"), list.iter().map(|e| e.name.as_str()), "edge");
+            v.unique_names(
+                &format!("{np}.edges"),
+                list.iter().map(|e| e.name.as_str()),
+                "edge",
+            );
             list.iter()
                 .enumerate()
                 .map(|(i, e)| EdgeSpec {
@@ -195,7 +203,9 @@ fn network(v: &mut V, raw: Option<&RawNetwork>, ctx: &Ctx) -> NetworkSpec {
                     bytes_per_s: e
                         .throughput
                         .as_ref()
-                        .and_then(|t| positive_bandwidth(v, &format!("{np}.edges[{i}].throughput"), t))
+                        .and_then(|t| {
+                            positive_bandwidth(v, &format!("{np}.edges[{i}].throughput"), t)
+                        })
                         .unwrap_or(defaults::EDGE_BYTES_PER_S),
                 })
                 .collect()
@@ -208,7 +218,11 @@ fn network(v: &mut V, raw: Option<&RawNetwork>, ctx: &Ctx) -> NetworkSpec {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!(
                     "the edges are {}",
-                    edges.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+                    edges
+                        .iter()
+                        .map(|e| e.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
             v.err(path, format!("no edge node is named `{name}`"), hint);
@@ -227,10 +241,20 @@ fn network(v: &mut V, raw: Option<&RawNetwork>, ctx: &Ctx) -> NetworkSpec {
         None => Some(SimDuration(default)),
         Some(s) => v.duration(&format!("{np}.{field}"), s, true),
     };
-    let host_lat = latency(v, "host_link_latency", &rn.host_link_latency, defaults::HOST_LINK_LATENCY_NS)
-        .unwrap_or(SimDuration(defaults::HOST_LINK_LATENCY_NS));
-    let up_lat = latency(v, "uplink_latency", &rn.uplink_latency, defaults::UPLINK_LATENCY_NS)
-        .unwrap_or(SimDuration(defaults::UPLINK_LATENCY_NS));
+    let host_lat = latency(
+        v,
+        "host_link_latency",
+        &rn.host_link_latency,
+        defaults::HOST_LINK_LATENCY_NS,
+    )
+    .unwrap_or(SimDuration(defaults::HOST_LINK_LATENCY_NS));
+    let up_lat = latency(
+        v,
+        "uplink_latency",
+        &rn.uplink_latency,
+        defaults::UPLINK_LATENCY_NS,
+    )
+    .unwrap_or(SimDuration(defaults::UPLINK_LATENCY_NS));
     let topology = if generated && explicit {
         v.err(
             np,
@@ -259,7 +283,10 @@ fn network(v: &mut V, raw: Option<&RawNetwork>, ctx: &Ctx) -> NetworkSpec {
             seen.insert(h, "host");
         }
         for (what, names) in [
-            ("switch", t.switches.iter().map(String::as_str).collect::<Vec<_>>()),
+            (
+                "switch",
+                t.switches.iter().map(String::as_str).collect::<Vec<_>>(),
+            ),
             ("edge", edges.iter().map(|e| e.name.as_str()).collect()),
         ] {
             for n in names {
@@ -307,18 +334,27 @@ fn network(v: &mut V, raw: Option<&RawNetwork>, ctx: &Ctx) -> NetworkSpec {
                                     Some(x) => format!("did you mean `{x}`?"),
                                     None => "use SMALL, MEDIUM or LARGE".into(),
                                 };
-                                v.err(&format!("{lp}.size"), format!("unknown load balancer size `{s}`"), hint);
+                                v.err(
+                                    &format!("{lp}.size"),
+                                    format!("unknown load balancer size `{s}`"),
+                                    hint,
+                                );
                                 None
                             }
                         },
                     };
                     let cps = match &l.cps {
-                        None => size.map(|s| s.processes() as f64 * crate::model::nsx::CPS_PER_LB_PROCESS),
+                        None => size
+                            .map(|s| s.processes() as f64 * crate::model::nsx::CPS_PER_LB_PROCESS),
                         Some(c) => {
                             let p = format!("{lp}.cps");
                             let x = v.parse(&p, c, units::parse_number)?;
                             if x < 1.0 {
-                                v.err(&p, format!("{x} connections per second"), "write at least 1");
+                                v.err(
+                                    &p,
+                                    format!("{x} connections per second"),
+                                    "write at least 1",
+                                );
                                 None
                             } else {
                                 Some(x)
@@ -354,7 +390,10 @@ fn network(v: &mut V, raw: Option<&RawNetwork>, ctx: &Ctx) -> NetworkSpec {
                         v.err(
                             &p,
                             format!("pod group `{g}` is on two segments"),
-                            format!("it is already on `{}`; a namespace has one segment", rn.segments[*first].name),
+                            format!(
+                                "it is already on `{}`; a namespace has one segment",
+                                rn.segments[*first].name
+                            ),
                         );
                     } else {
                         segment_of.insert(w, si);
@@ -376,7 +415,11 @@ fn network(v: &mut V, raw: Option<&RawNetwork>, ctx: &Ctx) -> NetworkSpec {
     let image_source = rn.image_source.as_ref().and_then(|name| {
         let p = format!("{np}.image_source");
         let Some(t) = &topology else {
-            v.err(&p, "`image_source` needs a topology", "add `racks: N` or explicit `links`");
+            v.err(
+                &p,
+                "`image_source` needs a topology",
+                "add `racks: N` or explicit `links`",
+            );
             return None;
         };
         node_ref(v, &p, name, ctx, &t.switches, &edges)
@@ -419,7 +462,11 @@ fn node_ref(
         Some(s) => format!("did you mean `{s}`?"),
         None => "nodes are hosts (`<host group>-<n>`), the `switches` listed, and the edges".into(),
     };
-    v.err(path, format!("no host, switch or edge is named `{name}`"), hint);
+    v.err(
+        path,
+        format!("no host, switch or edge is named `{name}`"),
+        hint,
+    );
     None
 }
 
@@ -438,19 +485,34 @@ fn generate(
     let racks = match &rn.racks {
         Some(r) => v.positive_count(&format!("{np}.racks"), r, 100_000, "the rack count")?,
         None => {
-            v.err(np, "a generated leaf-spine needs `racks`", "add e.g. `racks: 2`");
+            v.err(
+                np,
+                "a generated leaf-spine needs `racks`",
+                "add e.g. `racks: 2`",
+            );
             return None;
         }
     };
     let per_rack = match &rn.hosts_per_rack {
-        Some(p) => v.positive_count(&format!("{np}.hosts_per_rack"), p, 100_000, "hosts per rack")?,
+        Some(p) => v.positive_count(
+            &format!("{np}.hosts_per_rack"),
+            p,
+            100_000,
+            "hosts per rack",
+        )?,
         None => hosts.div_ceil(racks).max(1),
     };
     if racks * per_rack < hosts {
         v.err(
             &format!("{np}.hosts_per_rack"),
-            format!("{racks} racks of {per_rack} hosts hold {}, but the scenario has {hosts} hosts", racks * per_rack),
-            format!("raise `hosts_per_rack` to {} or add racks", hosts.div_ceil(racks)),
+            format!(
+                "{racks} racks of {per_rack} hosts hold {}, but the scenario has {hosts} hosts",
+                racks * per_rack
+            ),
+            format!(
+                "raise `hosts_per_rack` to {} or add racks",
+                hosts.div_ceil(racks)
+            ),
         );
         return None;
     }
@@ -520,7 +582,11 @@ fn explicit_topology(
 ) -> Option<TopologySpec> {
     let np = "network";
     let switches = rn.switches.clone().unwrap_or_default();
-    v.unique_names(&format!("{np}.switches"), switches.iter().map(String::as_str), "switch");
+    v.unique_names(
+        &format!("{np}.switches"),
+        switches.iter().map(String::as_str),
+        "switch",
+    );
     let mut links = Vec::new();
     let mut ok = true;
     for (i, l) in rn.links.iter().flatten().enumerate() {
@@ -534,14 +600,32 @@ fn explicit_topology(
             ok = false;
             continue;
         }
-        let a = node_ref(v, &format!("{lp}.between[0]"), &l.between[0], ctx, &switches, edges);
-        let b = node_ref(v, &format!("{lp}.between[1]"), &l.between[1], ctx, &switches, edges);
+        let a = node_ref(
+            v,
+            &format!("{lp}.between[0]"),
+            &l.between[0],
+            ctx,
+            &switches,
+            edges,
+        );
+        let b = node_ref(
+            v,
+            &format!("{lp}.between[1]"),
+            &l.between[1],
+            ctx,
+            &switches,
+            edges,
+        );
         let (Some(a), Some(b)) = (a, b) else {
             ok = false;
             continue;
         };
         if a == b {
-            v.err(&format!("{lp}.between"), format!("the link joins `{}` to itself", l.between[0]), "name two different nodes");
+            v.err(
+                &format!("{lp}.between"),
+                format!("the link joins `{}` to itself", l.between[0]),
+                "name two different nodes",
+            );
             ok = false;
             continue;
         }
@@ -593,7 +677,13 @@ fn count_in(v: &mut V, path: &str, s: &Scalar, lo: u64, hi: u64, what: &str) -> 
     Some(x as u64)
 }
 
-fn service(v: &mut V, sp: &str, s: &RawService, net: &NetworkSpec, ctx: &Ctx) -> Option<ServiceSpec> {
+fn service(
+    v: &mut V,
+    sp: &str,
+    s: &RawService,
+    net: &NetworkSpec,
+    ctx: &Ctx,
+) -> Option<ServiceSpec> {
     let kind = match s.kind.as_deref() {
         None | Some("ClusterIP") => Some(ServiceKind::ClusterIp),
         Some("LoadBalancer") => Some(ServiceKind::LoadBalancer),
@@ -602,7 +692,11 @@ fn service(v: &mut V, sp: &str, s: &RawService, net: &NetworkSpec, ctx: &Ctx) ->
                 Some(x) => format!("did you mean `{x}`?"),
                 None => "use `ClusterIP` or `LoadBalancer`".into(),
             };
-            v.err(&format!("{sp}.type"), format!("unknown Service type `{other}`"), hint);
+            v.err(
+                &format!("{sp}.type"),
+                format!("unknown Service type `{other}`"),
+                hint,
+            );
             None
         }
     };
@@ -651,27 +745,42 @@ fn service(v: &mut V, sp: &str, s: &RawService, net: &NetworkSpec, ctx: &Ctx) ->
     let lb_index = |v: &mut V, name: &str| -> Option<usize> {
         let found = net.load_balancers.iter().position(|l| l.name == name);
         if found.is_none() {
-            let hint = match did_you_mean(name, net.load_balancers.iter().map(|l| l.name.as_str())) {
+            let hint = match did_you_mean(name, net.load_balancers.iter().map(|l| l.name.as_str()))
+            {
                 Some(x) => format!("did you mean `{x}`?"),
                 None => format!(
                     "the load balancers are {}",
-                    net.load_balancers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+                    net.load_balancers
+                        .iter()
+                        .map(|l| l.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
-            v.err(&format!("{sp}.load_balancer"), format!("no load balancer is named `{name}`"), hint);
+            v.err(
+                &format!("{sp}.load_balancer"),
+                format!("no load balancer is named `{name}`"),
+                hint,
+            );
         }
         found
     };
     let balancing = match (kind, &s.load_balancer) {
         (_, Some(name)) => lb_index(v, name).map(Balancing::Central),
-        (Some(ServiceKind::LoadBalancer), None) if net.load_balancers.len() == 1 => Some(Balancing::Central(0)),
+        (Some(ServiceKind::LoadBalancer), None) if net.load_balancers.len() == 1 => {
+            Some(Balancing::Central(0))
+        }
         (Some(ServiceKind::LoadBalancer), None) => {
             v.err(
                 sp,
                 "a LoadBalancer Service needs `load_balancer`: there are several",
                 format!(
                     "name one of {}",
-                    net.load_balancers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+                    net.load_balancers
+                        .iter()
+                        .map(|l| l.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
             None
@@ -681,14 +790,19 @@ fn service(v: &mut V, sp: &str, s: &RawService, net: &NetworkSpec, ctx: &Ctx) ->
     let pool = pool(v, &format!("{sp}.pool"), s.pool.as_ref(), ctx);
     let server = server(v, &format!("{sp}.server"), &s.server, &endpoints, ctx);
     let (req, resp) = match &s.request {
-        None => (Some(defaults::REQUEST_BYTES), Some(defaults::RESPONSE_BYTES)),
+        None => (
+            Some(defaults::REQUEST_BYTES),
+            Some(defaults::RESPONSE_BYTES),
+        ),
         Some(r) => (
             r.size.as_ref().map_or(Some(defaults::REQUEST_BYTES), |x| {
                 v.parse(&format!("{sp}.request.size"), x, units::parse_bytes)
             }),
-            r.response.as_ref().map_or(Some(defaults::RESPONSE_BYTES), |x| {
-                v.parse(&format!("{sp}.request.response"), x, units::parse_bytes)
-            }),
+            r.response
+                .as_ref()
+                .map_or(Some(defaults::RESPONSE_BYTES), |x| {
+                    v.parse(&format!("{sp}.request.response"), x, units::parse_bytes)
+                }),
         ),
     };
     let clients: Vec<Option<ClientSpec>> = s
@@ -746,7 +860,11 @@ fn pool(v: &mut V, pp: &str, p: Option<&RawPool>, ctx: &Ctx) -> Option<PoolSpec>
                         names.collect::<Vec<_>>().join(", ")
                     ),
                 };
-                v.err(&format!("{pp}.algorithm"), format!("NSX has no load-balancing algorithm `{a}`"), hint);
+                v.err(
+                    &format!("{pp}.algorithm"),
+                    format!("NSX has no load-balancing algorithm `{a}`"),
+                    hint,
+                );
                 ok = false;
             }
         }
@@ -757,9 +875,15 @@ fn pool(v: &mut V, pp: &str, p: Option<&RawPool>, ctx: &Ctx) -> Option<PoolSpec>
         if group.is_none() {
             let hint = match did_you_mean(&w.hosts, ctx.host_groups.iter().map(|(n, _)| *n)) {
                 Some(x) => format!("did you mean `{x}`?"),
-                None => "weights are given per host group: name one of the clusters' host groups".into(),
+                None => {
+                    "weights are given per host group: name one of the clusters' host groups".into()
+                }
             };
-            v.err(&format!("{wp}.hosts"), format!("no host group is named `{}`", w.hosts), hint);
+            v.err(
+                &format!("{wp}.hosts"),
+                format!("no host group is named `{}`", w.hosts),
+                hint,
+            );
             ok = false;
         }
         let weight = match v.parse(&format!("{wp}.weight"), &w.weight, units::parse_number) {
@@ -819,7 +943,13 @@ fn pool(v: &mut V, pp: &str, p: Option<&RawPool>, ctx: &Ctx) -> Option<PoolSpec>
     ok.then_some(spec)
 }
 
-fn server(v: &mut V, sp: &str, s: &RawServer, endpoints: &[usize], ctx: &Ctx) -> Option<ServerSpec> {
+fn server(
+    v: &mut V,
+    sp: &str,
+    s: &RawServer,
+    endpoints: &[usize],
+    ctx: &Ctx,
+) -> Option<ServerSpec> {
     let service_time = lifetime(
         v,
         &format!("{sp}.service_time"),
@@ -827,7 +957,9 @@ fn server(v: &mut V, sp: &str, s: &RawServer, endpoints: &[usize], ctx: &Ctx) ->
     );
     let workers = match &s.workers {
         None => Some(defaults::WORKERS as u32),
-        Some(w) => count_in(v, &format!("{sp}.workers"), w, 1, 100_000, "workers").map(|x| x as u32),
+        Some(w) => {
+            count_in(v, &format!("{sp}.workers"), w, 1, 100_000, "workers").map(|x| x as u32)
+        }
     };
     let discipline = match s.discipline.as_deref() {
         None | Some("fifo") => Some(Discipline::Fifo),
@@ -837,23 +969,41 @@ fn server(v: &mut V, sp: &str, s: &RawServer, endpoints: &[usize], ctx: &Ctx) ->
                 Some(x) => format!("did you mean `{x}`?"),
                 None => "use `fifo` or `processor-sharing`".into(),
             };
-            v.err(&format!("{sp}.discipline"), format!("unknown queueing discipline `{other}`"), hint);
+            v.err(
+                &format!("{sp}.discipline"),
+                format!("unknown queueing discipline `{other}`"),
+                hint,
+            );
             None
         }
     };
     let queue_limit = match &s.queue_limit {
         None => Some(defaults::QUEUE_LIMIT as u32),
-        Some(q) => count_in(v, &format!("{sp}.queue_limit"), q, 0, 10_000_000, "queue_limit").map(|x| x as u32),
+        Some(q) => count_in(
+            v,
+            &format!("{sp}.queue_limit"),
+            q,
+            0,
+            10_000_000,
+            "queue_limit",
+        )
+        .map(|x| x as u32),
     };
     let reference_mhz = match &s.reference_clock {
-        Some(c) => v.parse(&format!("{sp}.reference_clock"), c, units::parse_mhz).and_then(|m| {
-            if m > 0.0 {
-                Some(m)
-            } else {
-                v.err(&format!("{sp}.reference_clock"), "the clock is 0", "write e.g. `2.6GHz`");
-                None
-            }
-        }),
+        Some(c) => v
+            .parse(&format!("{sp}.reference_clock"), c, units::parse_mhz)
+            .and_then(|m| {
+                if m > 0.0 {
+                    Some(m)
+                } else {
+                    v.err(
+                        &format!("{sp}.reference_clock"),
+                        "the clock is 0",
+                        "write e.g. `2.6GHz`",
+                    );
+                    None
+                }
+            }),
         None => Some(
             endpoints
                 .first()
@@ -871,7 +1021,13 @@ fn server(v: &mut V, sp: &str, s: &RawServer, endpoints: &[usize], ctx: &Ctx) ->
     })
 }
 
-fn client(v: &mut V, cp: &str, c: &RawClient, kind: Option<ServiceKind>, ctx: &Ctx) -> Option<ClientSpec> {
+fn client(
+    v: &mut V,
+    cp: &str,
+    c: &RawClient,
+    kind: Option<ServiceKind>,
+    ctx: &Ctx,
+) -> Option<ClientSpec> {
     let source = match c.from.as_deref() {
         None | Some("external") => {
             if kind == Some(ServiceKind::ClusterIp) {
@@ -884,7 +1040,10 @@ fn client(v: &mut V, cp: &str, c: &RawClient, kind: Option<ServiceKind>, ctx: &C
             } else {
                 let sources = match &c.sources {
                     None => Some(defaults::EXTERNAL_SOURCES as u32),
-                    Some(s) => count_in(v, &format!("{cp}.sources"), s, 1, 1_000_000_000, "sources").map(|x| x as u32),
+                    Some(s) => {
+                        count_in(v, &format!("{cp}.sources"), s, 1, 1_000_000_000, "sources")
+                            .map(|x| x as u32)
+                    }
                 };
                 sources.map(|sources| ClientSource::External { sources })
             }
@@ -909,25 +1068,49 @@ fn client(v: &mut V, cp: &str, c: &RawClient, kind: Option<ServiceKind>, ctx: &C
     let load = match (&c.poisson, &c.closed) {
         (Some(o), None) => {
             let op = format!("{cp}.poisson");
-            let rate = v.parse(&format!("{op}.rate"), &o.rate, units::parse_rate).and_then(|r| {
-                if r > 0.0 {
-                    Some(r)
-                } else {
-                    v.err(&format!("{op}.rate"), "the rate is 0", "write a rate above 0, such as `500/s`");
-                    None
-                }
-            });
+            let rate = v
+                .parse(&format!("{op}.rate"), &o.rate, units::parse_rate)
+                .and_then(|r| {
+                    if r > 0.0 {
+                        Some(r)
+                    } else {
+                        v.err(
+                            &format!("{op}.rate"),
+                            "the rate is 0",
+                            "write a rate above 0, such as `500/s`",
+                        );
+                        None
+                    }
+                });
             let diurnal = match &o.diurnal {
                 None => Some(None),
                 Some(d) => day_curve(v, &format!("{op}.diurnal"), d).map(Some),
             };
-            rate.zip(diurnal).map(|(rate_per_s, diurnal)| ClientLoad::Open { rate_per_s, diurnal })
+            rate.zip(diurnal)
+                .map(|(rate_per_s, diurnal)| ClientLoad::Open {
+                    rate_per_s,
+                    diurnal,
+                })
         }
         (None, Some(cl)) => {
             let clp = format!("{cp}.closed");
-            let users = count_in(v, &format!("{clp}.users"), &cl.users, 1, 10_000_000, "users");
-            let think = lifetime(v, &format!("{clp}.think_time"), &RawLifetime::Dist(cl.think_time.clone()));
-            users.zip(think).map(|(users, think)| ClientLoad::Closed { users: users as u32, think })
+            let users = count_in(
+                v,
+                &format!("{clp}.users"),
+                &cl.users,
+                1,
+                10_000_000,
+                "users",
+            );
+            let think = lifetime(
+                v,
+                &format!("{clp}.think_time"),
+                &RawLifetime::Dist(cl.think_time.clone()),
+            );
+            users.zip(think).map(|(users, think)| ClientLoad::Closed {
+                users: users as u32,
+                think,
+            })
         }
         _ => {
             v.err(
@@ -973,11 +1156,19 @@ fn day_curve(v: &mut V, p: &str, d: &RawDiurnal) -> Option<DemandModel> {
     };
     let (min, max, peak, period) = (min?, max?, peak?, period?);
     if min > max {
-        v.err(&format!("{p}.min"), format!("min {min} is above max {max}"), "swap them");
+        v.err(
+            &format!("{p}.min"),
+            format!("min {min} is above max {max}"),
+            "swap them",
+        );
         return None;
     }
     if max == 0.0 {
-        v.err(&format!("{p}.max"), "the curve is 0 all day", "give `max` above 0");
+        v.err(
+            &format!("{p}.max"),
+            "the curve is 0 all day",
+            "give `max` above 0",
+        );
         return None;
     }
     Some(DemandModel::Diurnal {
@@ -989,7 +1180,12 @@ fn day_curve(v: &mut V, p: &str, d: &RawDiurnal) -> Option<DemandModel> {
 }
 
 /// A load balancer hosts at most its size's virtual servers.
-fn virtual_servers(v: &mut V, raw: Option<&RawNetwork>, net: &NetworkSpec, services: &[ServiceSpec]) {
+fn virtual_servers(
+    v: &mut V,
+    raw: Option<&RawNetwork>,
+    net: &NetworkSpec,
+    services: &[ServiceSpec],
+) {
     for (li, lb) in net.load_balancers.iter().enumerate() {
         let n = services
             .iter()
@@ -1042,7 +1238,13 @@ fn expected_requests(v: &mut V, services: &[ServiceSpec], duration: Option<SimDu
 /// Every pair of nodes that must talk is connected by the topology: the hosts of a
 /// cluster that migrates VMs or runs a Service's pods; a Service's client and endpoint
 /// clusters; the edges their traffic crosses; the image source and the hosts that pull.
-fn connectivity(v: &mut V, raw: &RawScenario, net: &NetworkSpec, services: &[ServiceSpec], ctx: &Ctx) {
+fn connectivity(
+    v: &mut V,
+    raw: &RawScenario,
+    net: &NetworkSpec,
+    services: &[ServiceSpec],
+    ctx: &Ctx,
+) {
     let Some(t) = &net.topology else { return };
     let hosts = ctx.hosts.len();
     let index = |r: NodeRef| match r {
@@ -1076,7 +1278,8 @@ fn connectivity(v: &mut V, raw: &RawScenario, net: &NetworkSpec, services: &[Ser
             "add links that join their parts of the network (e.g. their switches to a common spine)",
         );
     };
-    let cluster_hosts = |c: usize| -> Vec<usize> { (0..hosts).filter(|&h| ctx.host_cluster[h] == c).collect() };
+    let cluster_hosts =
+        |c: usize| -> Vec<usize> { (0..hosts).filter(|&h| ctx.host_cluster[h] == c).collect() };
     // Clusters whose hosts talk among themselves.
     let mut busy: Vec<(usize, &str)> = Vec::new();
     for (ci, c) in ctx.clusters.iter().enumerate() {
@@ -1104,7 +1307,11 @@ fn connectivity(v: &mut V, raw: &RawScenario, net: &NetworkSpec, services: &[Ser
     }
     // Services: clients to endpoints, and both to the edges on the way.
     for s in services {
-        let ep_clusters: Vec<usize> = s.endpoints.iter().filter_map(|&g| ctx.cluster_of(g)).collect();
+        let ep_clusters: Vec<usize> = s
+            .endpoints
+            .iter()
+            .filter_map(|&g| ctx.cluster_of(g))
+            .collect();
         let first_host = |c: usize| (0..hosts).find(|&h| ctx.host_cluster[h] == c);
         let mut edges_used: Vec<usize> = Vec::new();
         if let Balancing::Central(lb) = s.balancing {
@@ -1118,17 +1325,28 @@ fn connectivity(v: &mut V, raw: &RawScenario, net: &NetworkSpec, services: &[Ser
                 {
                     edges_used.push(net.gateway);
                 }
-                if let (Some(cc), true) = (ctx.cluster_of(g), s.balancing == Balancing::Distributed) {
+                if let (Some(cc), true) = (ctx.cluster_of(g), s.balancing == Balancing::Distributed)
+                {
                     for &ec in &ep_clusters {
                         if let (Some(a), Some(b)) = (first_host(cc), first_host(ec)) {
-                            must_talk(v, a, b, &format!("clients and endpoints of Service `{}`", s.name));
+                            must_talk(
+                                v,
+                                a,
+                                b,
+                                &format!("clients and endpoints of Service `{}`", s.name),
+                            );
                         }
                     }
                 }
                 if let Some(cc) = ctx.cluster_of(g) {
                     for &e in &edges_used {
                         if let Some(a) = first_host(cc) {
-                            must_talk(v, a, index(NodeRef::Edge(e)), &format!("clients of Service `{}` reach its edge", s.name));
+                            must_talk(
+                                v,
+                                a,
+                                index(NodeRef::Edge(e)),
+                                &format!("clients of Service `{}` reach its edge", s.name),
+                            );
                         }
                     }
                 }
@@ -1137,7 +1355,12 @@ fn connectivity(v: &mut V, raw: &RawScenario, net: &NetworkSpec, services: &[Ser
         for &ec in &ep_clusters {
             for &e in &edges_used {
                 if let Some(a) = first_host(ec) {
-                    must_talk(v, a, index(NodeRef::Edge(e)), &format!("endpoints of Service `{}` answer through its edge", s.name));
+                    must_talk(
+                        v,
+                        a,
+                        index(NodeRef::Edge(e)),
+                        &format!("endpoints of Service `{}` answer through its edge", s.name),
+                    );
                 }
             }
         }
@@ -1154,11 +1377,19 @@ fn connectivity(v: &mut V, raw: &RawScenario, net: &NetworkSpec, services: &[Ser
     }
 }
 
-fn fault(v: &mut V, fp: &str, f: &RawFault, services: &[ServiceSpec], ctx: &Ctx) -> Option<FaultSpec> {
+fn fault(
+    v: &mut V,
+    fp: &str,
+    f: &RawFault,
+    services: &[ServiceSpec],
+    ctx: &Ctx,
+) -> Option<FaultSpec> {
     let at = v.duration(&format!("{fp}.at"), &f.at, true);
     let repair_after = match &f.repair_after {
         None => Some(None),
-        Some(r) => v.duration(&format!("{fp}.repair_after"), r, false).map(Some),
+        Some(r) => v
+            .duration(&format!("{fp}.repair_after"), r, false)
+            .map(Some),
     };
     let mode = match f.mode.as_deref() {
         None | Some("crash") => Some(FaultMode::Crash),
@@ -1168,12 +1399,20 @@ fn fault(v: &mut V, fp: &str, f: &RawFault, services: &[ServiceSpec], ctx: &Ctx)
                 Some(x) => format!("did you mean `{x}`?"),
                 None => "use `crash` (connections refused) or `hang` (nothing answers)".into(),
             };
-            v.err(&format!("{fp}.mode"), format!("unknown fault mode `{other}`"), hint);
+            v.err(
+                &format!("{fp}.mode"),
+                format!("unknown fault mode `{other}`"),
+                hint,
+            );
             None
         }
     };
     let Some(pod) = &f.pod_fails else {
-        v.err(fp, "the fault names no target", "add `pod_fails: <pod group>-<n>`");
+        v.err(
+            fp,
+            "the fault names no target",
+            "add `pod_fails: <pod group>-<n>`",
+        );
         return None;
     };
     let tp = format!("{fp}.pod_fails");
@@ -1182,7 +1421,11 @@ fn fault(v: &mut V, fp: &str, f: &RawFault, services: &[ServiceSpec], ctx: &Ctx)
         .and_then(|(g, n)| n.parse::<u32>().ok().map(|n| (g, n)));
     let target = match parsed {
         None => {
-            v.err(&tp, format!("`{pod}` is not a pod name"), "pods are named `<pod group>-<n>`, from 0: e.g. `web-2`");
+            v.err(
+                &tp,
+                format!("`{pod}` is not a pod name"),
+                "pods are named `<pod group>-<n>`, from 0: e.g. `web-2`",
+            );
             None
         }
         Some((g, n)) => match ctx.pod_group(g, "fault targets") {
@@ -1199,8 +1442,14 @@ fn fault(v: &mut V, fp: &str, f: &RawFault, services: &[ServiceSpec], ctx: &Ctx)
                 if count.is_some_and(|k| n as u64 >= k) {
                     v.err(
                         &tp,
-                        format!("pod group `{g}` has {} pods, so there is no `{pod}`", count.unwrap_or(0)),
-                        format!("its pods are `{g}-0` to `{g}-{}`", count.unwrap_or(1).saturating_sub(1)),
+                        format!(
+                            "pod group `{g}` has {} pods, so there is no `{pod}`",
+                            count.unwrap_or(0)
+                        ),
+                        format!(
+                            "its pods are `{g}-0` to `{g}-{}`",
+                            count.unwrap_or(1).saturating_sub(1)
+                        ),
                     );
                     None
                 } else if !services.iter().any(|s| s.endpoints.contains(&w)) {
