@@ -7,7 +7,9 @@
 //!   90% reserved CPU, for each policy;
 //! - `scenario/*`: the reference workload `scenarios/bench/pod-churn.yaml` shrunk to 100
 //!   hosts and 100,000 pods (about 300,000 events), with no observer and with the
-//!   metrics `Recorder`.
+//!   metrics `Recorder`;
+//! - `scenario_services_*`: one simulated minute of `scenarios/bench/services.yaml`
+//!   (service traffic, issue 6), and `lb_pick_close_*`: load-balancing decisions.
 //!
 //! Every bench keeps criterion's sample count low so that the whole suite runs in a
 //! couple of minutes.
@@ -237,5 +239,87 @@ fn drs_day(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, event_queue, placement, whole_scenario, drs_day);
+/// Service traffic at the issue-6 target's rate (`scenarios/bench/services.yaml`: 10
+/// Services x 20 endpoint pods, 5,000 requests/s through NSX load balancers and the
+/// distributed load balancer over a leaf-spine): one simulated minute here, 300,000
+/// requests (the full target is one hour, 18 million). Throughput is in events.
+fn services_minute(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/services.yaml");
+    let scenario = pacsim::scenario::load_file(&path, &["duration=1m".to_string()])
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    let events = {
+        let mut w = pacsim::model::build(&scenario, 0);
+        pacsim::model::run(&mut w, &mut (), &mut |_| {});
+        w.events_processed
+    };
+    let mut g = c.benchmark_group("scenario_services_10x20_5000rps_1min");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    g.throughput(Throughput::Elements(events));
+    g.bench_function("recorder", |b| {
+        b.iter_batched(
+            || pacsim::model::build(&scenario, 0),
+            |mut world| {
+                let mut rec = Recorder::new(&world);
+                pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+                world.events_processed
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+/// One load-balancing decision plus its connection's close, per algorithm, on a pool of
+/// 20 members: what every request costs the load balancer.
+fn lb_decisions(c: &mut Criterion) {
+    use pacsim::model::nsx::Pool;
+    use pacsim::policy::lb::{Algorithm, MonitorParams};
+    let mut g = c.benchmark_group("lb_pick_close_20_members");
+    g.sample_size(10).measurement_time(Duration::from_secs(1));
+    g.throughput(Throughput::Elements(1000));
+    for alg in Algorithm::ALL {
+        let mut pool = Pool::new(
+            "bench".into(),
+            alg,
+            MonitorParams::default(),
+            SimDuration::ZERO,
+        );
+        let b = pool.add_balancer(SimTime::ZERO);
+        for m in 0..20u64 {
+            pool.add_member(SimTime::ZERO, 1 + (m % 3) as u32, m);
+        }
+        let mut r = rng("bench/lb");
+        let clients: Vec<u64> = (0..1000).map(|_| r.next_u64()).collect();
+        g.bench_function(alg.name(), |bench| {
+            bench.iter(|| {
+                let mut open = Vec::with_capacity(8);
+                for (i, &cl) in clients.iter().enumerate() {
+                    let m = pool.pick(SimTime::ZERO, b, cl).expect("members are up");
+                    open.push(m);
+                    if i % 8 == 7 {
+                        for m in open.drain(..) {
+                            pool.close(b, m);
+                        }
+                    }
+                }
+                for m in open.drain(..) {
+                    pool.close(b, m);
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    event_queue,
+    placement,
+    whole_scenario,
+    drs_day,
+    services_minute,
+    lb_decisions
+);
 criterion_main!(benches);

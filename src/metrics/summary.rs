@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// Rounds to 9 significant decimals so that summaries read cleanly; the value is still
 /// deterministic to the last bit before rounding.
-fn r(x: f64) -> Value {
+pub(crate) fn r(x: f64) -> Value {
     if !x.is_finite() {
         return Value::Null;
     }

@@ -26,6 +26,7 @@ pub struct ServiceTrack {
     pub sent: u64,
     pub completed: u64,
     pub failed: [u64; RequestError::ALL.len()],
+    /// The whole run's latencies (complete once the run has finished).
     pub latency_us: Histogram<u64>,
     /// Exact sum of latencies, for the mean.
     pub latency_sum_ns: u128,
@@ -213,7 +214,8 @@ impl TrafficRecorder {
         s.completed += 1;
         s.interval_completed += 1;
         let us = d.latency.0 / 1000;
-        s.latency_us.saturating_record(us);
+        // Into the interval's histogram only: it is added to the whole run's at every
+        // sample (one record per request instead of two).
         s.interval_us.saturating_record(us);
         s.latency_sum_ns += d.latency.0 as u128;
         if let Some(&m) = self.member_of_endpoint.get(d.endpoint as usize) {
@@ -362,6 +364,7 @@ impl TrafficRecorder {
                 p99: q(&s.interval_us, 0.99),
                 in_system: s.in_system,
             });
+            s.latency_us.add(&s.interval_us).expect("same bounds");
             s.interval_us.reset();
             s.interval_sent = 0;
             s.interval_completed = 0;
@@ -409,20 +412,13 @@ impl TrafficRecorder {
     pub fn finish(&mut self, end: SimTime, world: &World) {
         for s in &mut self.services {
             s.close(end);
+            s.latency_us.add(&s.interval_us).expect("same bounds");
+            s.interval_us.reset();
         }
         // What crossed the links after the last sample counts in the totals.
         self.flush(end, world);
         self.last_sample = end;
     }
-}
-
-/// Rounds as `summary.json` does.
-fn r(x: f64) -> serde_json::Value {
-    if !x.is_finite() {
-        return serde_json::Value::Null;
-    }
-    let rounded: f64 = format!("{x:.9e}").parse().unwrap_or(x);
-    serde_json::json!(rounded)
 }
 
 /// Adds the traffic, load-balancer, edge and link keys to `summary.json`'s metrics (only
@@ -434,6 +430,7 @@ pub fn summarize_into(
     t: &TrafficRecorder,
     end: SimTime,
 ) {
+    use super::summary::r;
     use serde_json::json;
     let secs = end.as_secs_f64().max(1e-9);
     let q = |h: &Histogram<u64>, p: f64| {
@@ -568,10 +565,7 @@ impl TrafficRecorder {
         let Some(topo) = &world.topology else {
             return 0.0;
         };
-        if !self.keep_bins || self.dir_links == 0 {
-            return 0.0;
-        }
-        let rows = self.link_bins.len() / self.dir_links;
+        let rows = self.link_rows();
         let mut peak = 0.0f64;
         let mut prev = SimTime::ZERO;
         for row in 0..rows {
@@ -587,6 +581,14 @@ impl TrafficRecorder {
             }
         }
         peak
+    }
+
+    /// Rows of the per-link series (one per sample, when kept).
+    pub fn link_rows(&self) -> usize {
+        self.link_bins
+            .len()
+            .checked_div(self.dir_links)
+            .unwrap_or(0)
     }
 
     /// The time at which link row `row` closed (its sample's time).

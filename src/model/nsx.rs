@@ -66,7 +66,8 @@ impl EdgeNode {
     /// `bytes` reach the edge at `arrive`; returns when they leave it.
     #[inline]
     pub fn traverse(&mut self, arrive: SimTime, bytes: u64) -> SimTime {
-        let service = SimDuration((bytes as f64 / self.bytes_per_s * 1e9).round() as u64);
+        // Rounded to the nearest nanosecond (non-negative, so `+ 0.5` and truncation).
+        let service = SimDuration((bytes as f64 / self.bytes_per_s * 1e9 + 0.5) as u64);
         let start = arrive.max(self.free_at);
         self.wait = self.wait + start.since(arrive);
         self.busy = self.busy + service;

@@ -433,6 +433,25 @@ pub fn install(world: &mut World, scenario: &Scenario, streams: &StreamFactory) 
     }
 }
 
+/// A draw of a duration distribution in nanoseconds, unrounded (`Lifetime::draw`'s
+/// forms; never `Forever`, which validation keeps out of service and think times).
+#[inline]
+fn draw_ns(d: &Lifetime, rng: &mut RngStream) -> f64 {
+    match *d {
+        Lifetime::Fixed(x) => x.0 as f64,
+        Lifetime::Exponential { mean_s } => rng.exponential(mean_s) * 1e9,
+        Lifetime::Lognormal { mu, sigma } => rng.lognormal(mu, sigma) * 1e9,
+        Lifetime::Uniform { min_s, max_s } => (min_s + (max_s - min_s) * rng.uniform()) * 1e9,
+        Lifetime::Forever => 0.0,
+    }
+}
+
+/// Nanoseconds as a duration, rounded to the nearest (non-negative input).
+#[inline]
+fn ns(x: f64) -> SimDuration {
+    SimDuration((x + 0.5) as u64)
+}
+
 /// Latency and path from node `a` to node `b` (nothing without a topology or a node).
 #[inline]
 fn leg(topo: &mut Option<Topology>, a: u32, b: u32) -> Result<(SimDuration, PathId), RequestError> {
@@ -483,7 +502,7 @@ impl World {
         let service = c.service;
         let closed = c.think.is_some();
         if !closed {
-            let gap = SimDuration::from_secs_f64(c.times.exponential(1.0 / c.rate_per_s));
+            let gap = ns(c.times.exponential(1e9 / c.rate_per_s));
             let next = now + gap;
             if next <= end {
                 self.queue.schedule_at(next, Event::ClientSend { sender });
@@ -644,8 +663,7 @@ impl World {
         let think = c
             .think
             .as_ref()
-            .and_then(|t| t.draw(&mut c.times))
-            .unwrap_or(SimDuration::ZERO);
+            .map_or(SimDuration::ZERO, |t| ns(draw_ns(t, &mut c.times)));
         let next = at + think;
         if next <= self.end {
             self.queue
@@ -666,17 +684,15 @@ impl World {
         self.user_next(now, r.sender);
     }
 
-    /// Work of one request at endpoint `ep`, as time at the pod's speed.
+    /// Work of one request at endpoint `ep`, as time at the pod's speed (drawn in
+    /// nanoseconds and rounded once, after scaling).
     #[inline]
     fn draw_service(&mut self, ep: u32) -> SimDuration {
         let e = &self.traffic.endpoints[ep as usize];
         let slowness = e.slowness;
         let s = &mut self.traffic.services[e.service as usize];
-        let work = s
-            .service_time
-            .draw(&mut s.times)
-            .unwrap_or(SimDuration::ZERO);
-        SimDuration((work.0 as f64 * slowness).round() as u64)
+        let work_ns = draw_ns(&s.service_time, &mut s.times);
+        SimDuration((work_ns * slowness + 0.5) as u64)
     }
 
     /// Network -> pod: a request arrives.

@@ -242,15 +242,31 @@ impl LcKey {
 
 const NONE: u32 = u32::MAX;
 
+/// A node of the tournament tree: the best slot below it and that slot's key (copied, so
+/// a comparison reads the two children and nothing else).
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    slot: u32,
+    key: LcKey,
+}
+
+const EMPTY: Node = Node {
+    slot: NONE,
+    key: LcKey {
+        conns: 0,
+        weight: 1,
+        stamp: 0,
+    },
+};
+
 /// A tournament tree over member slots: the root holds the slot with the best [`LcKey`]
 /// among the eligible ones. Setting a slot's key costs O(log n).
 #[derive(Clone, Debug, Default)]
 pub struct LeastConnIndex {
     size: usize,
-    /// `tree[size + slot]` is the slot itself (or NONE if not eligible); inner nodes the
+    /// `tree[size + slot]` is the slot's leaf (EMPTY if not eligible); inner nodes the
     /// better of their children.
-    tree: Vec<u32>,
-    keys: Vec<Option<LcKey>>,
+    tree: Vec<Node>,
 }
 
 impl LeastConnIndex {
@@ -259,8 +275,7 @@ impl LeastConnIndex {
         let size = slots.max(1).next_power_of_two();
         LeastConnIndex {
             size,
-            tree: vec![NONE; 2 * size],
-            keys: vec![None; size],
+            tree: vec![EMPTY; 2 * size],
         }
     }
 
@@ -269,44 +284,40 @@ impl LeastConnIndex {
     }
 
     #[inline]
-    fn pick(&self, a: u32, b: u32) -> u32 {
-        match (a, b) {
-            (NONE, x) | (x, NONE) => x,
-            _ => {
-                let (ka, kb) = (
-                    self.keys[a as usize].expect("in tree"),
-                    self.keys[b as usize].expect("in tree"),
-                );
-                if kb.better(&ka) {
-                    b
-                } else {
-                    a
-                }
-            }
+    fn better_of(a: Node, b: Node) -> Node {
+        if a.slot == NONE || (b.slot != NONE && b.key.better(&a.key)) {
+            b
+        } else {
+            a
         }
     }
 
     /// Makes `slot` eligible with `key`, or not eligible (`None`).
+    #[inline]
     pub fn set(&mut self, slot: u32, key: Option<LcKey>) {
         let s = slot as usize;
         debug_assert!(s < self.size, "slot {s} beyond the index");
-        self.keys[s] = key;
         let mut i = self.size + s;
-        self.tree[i] = if key.is_some() { slot } else { NONE };
+        self.tree[i] = match key {
+            Some(key) => Node { slot, key },
+            None => EMPTY,
+        };
         while i > 1 {
             i /= 2;
-            self.tree[i] = self.pick(self.tree[2 * i], self.tree[2 * i + 1]);
+            self.tree[i] = Self::better_of(self.tree[2 * i], self.tree[2 * i + 1]);
         }
     }
 
     pub fn key(&self, slot: u32) -> Option<LcKey> {
-        self.keys.get(slot as usize).copied().flatten()
+        let n = self.tree.get(self.size + slot as usize)?;
+        (n.slot != NONE).then_some(n.key)
     }
 
     /// The best eligible slot.
+    #[inline]
     pub fn best(&self) -> Option<(u32, LcKey)> {
-        let s = self.tree[1];
-        (s != NONE).then(|| (s, self.keys[s as usize].expect("in tree")))
+        let n = self.tree[1];
+        (n.slot != NONE).then_some((n.slot, n.key))
     }
 }
 

@@ -113,11 +113,7 @@ pub fn links_csv(rec: &Recorder, world: &World) -> String {
         return String::new();
     };
     let secs = rec.end.as_secs_f64().max(1e-9);
-    let rows = if t.dir_links == 0 || !t.keep_bins {
-        0
-    } else {
-        t.link_bins.len() / t.dir_links
-    };
+    let rows = t.link_rows();
     let mut out = String::from(
         "link,from,to,class,bandwidth_bytes_per_s,latency_s,bytes_forward,bytes_back,util_mean,util_peak\n",
     );

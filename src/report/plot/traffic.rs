@@ -160,11 +160,7 @@ fn link_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx) ->
     let t = &rec.traffic;
     let topo = world.topology.as_ref().expect("checked");
     let links = topo.links.len();
-    let rows_t = if t.dir_links == 0 {
-        0
-    } else {
-        t.link_bins.len() / t.dir_links
-    };
+    let rows_t = t.link_rows();
     let (unit, x_desc) = time_axis(rec);
     let end = rec.end.as_secs_f64() / unit;
     let (main, bar) = root.split_horizontally(W - 110);
