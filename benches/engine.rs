@@ -215,48 +215,24 @@ fn whole_scenario(c: &mut Criterion) {
     g.finish();
 }
 
-/// DRS at scale (issue 3): 64 hosts, 4,000 VMs with diurnal demand, a pass every 5 min;
-/// one simulated day here (the full `drs-week` scenario is 7 days).
-fn drs_day(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/drs-week.yaml");
-    let scenario = pacsim::scenario::load_file(&path, &["duration=1d".to_string()])
-        .unwrap_or_else(|e| panic!("{}", e.render()));
-    let mut g = c.benchmark_group("scenario_drs_64h_4000vm_1d");
+/// A whole scenario (a file of `scenarios/bench/` with `overrides`) run with the metrics
+/// `Recorder`, as criterion bench group `group`; throughput in events when `per_event`.
+fn recorder_bench(c: &mut Criterion, group: &str, file: &str, overrides: &[&str], per_event: bool) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/bench")
+        .join(file);
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let scenario =
+        pacsim::scenario::load_file(&path, &overrides).unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut g = c.benchmark_group(group);
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    g.bench_function("recorder", |b| {
-        b.iter_batched(
-            || pacsim::model::build(&scenario, 0),
-            |mut world| {
-                let mut rec = Recorder::new(&world);
-                pacsim::model::run(&mut world, &mut rec, &mut |_| {});
-                rec.migrations_done
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    g.finish();
-}
-
-/// Service traffic at the issue-6 target's rate (`scenarios/bench/services.yaml`: 10
-/// Services x 20 endpoint pods, 5,000 requests/s through NSX load balancers and the
-/// distributed load balancer over a leaf-spine): one simulated minute here, 300,000
-/// requests (the full target is one hour, 18 million). Throughput is in events.
-fn services_minute(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/services.yaml");
-    let scenario = pacsim::scenario::load_file(&path, &["duration=1m".to_string()])
-        .unwrap_or_else(|e| panic!("{}", e.render()));
-    let events = {
+    if per_event {
         let mut w = pacsim::model::build(&scenario, 0);
         pacsim::model::run(&mut w, &mut (), &mut |_| {});
-        w.events_processed
-    };
-    let mut g = c.benchmark_group("scenario_services_10x20_5000rps_1min");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
-    g.throughput(Throughput::Elements(events));
+        g.throughput(Throughput::Elements(w.events_processed));
+    }
     g.bench_function("recorder", |b| {
         b.iter_batched(
             || pacsim::model::build(&scenario, 0),
@@ -269,6 +245,32 @@ fn services_minute(c: &mut Criterion) {
         )
     });
     g.finish();
+}
+
+/// DRS at scale (issue 3): 64 hosts, 4,000 VMs with diurnal demand, a pass every 5 min;
+/// one simulated day here (the full `drs-week` scenario is 7 days).
+fn drs_day(c: &mut Criterion) {
+    recorder_bench(
+        c,
+        "scenario_drs_64h_4000vm_1d",
+        "drs-week.yaml",
+        &["duration=1d"],
+        false,
+    );
+}
+
+/// Service traffic at the issue-6 target's rate (`scenarios/bench/services.yaml`: 10
+/// Services x 20 endpoint pods, 5,000 requests/s through NSX load balancers and the
+/// distributed load balancer over a leaf-spine): one simulated minute here, 300,000
+/// requests (the full target is one hour, 18 million). Throughput is in events.
+fn services_minute(c: &mut Criterion) {
+    recorder_bench(
+        c,
+        "scenario_services_10x20_5000rps_1min",
+        "services.yaml",
+        &["duration=1m"],
+        true,
+    );
 }
 
 /// One load-balancing decision plus its connection's close, per algorithm, on a pool of

@@ -4,23 +4,12 @@
 //! outcome (path latencies, bytes per link, vMotion over the narrowest link).
 
 use super::golden::{run_example, run_file};
+use super::model::run;
 use pacsim::engine::{SimDuration, SimTime};
-use pacsim::metrics::{summarize, Recorder};
 use pacsim::model::traffic::{Completion, RequestError};
 use pacsim::model::{Observer, World};
-use pacsim::scenario::load_str;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Runs YAML text with the recorder; returns the summary's metrics and the recorder.
-fn run(yaml: &str) -> (serde_json::Value, Recorder) {
-    let scenario = load_str("test.yaml", yaml, &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-    let mut world = pacsim::model::build(&scenario, 0);
-    let mut rec = Recorder::new(&world);
-    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
-    let s = summarize(&scenario, &world, &rec);
-    (s["metrics"].clone(), rec)
-}
 
 fn f(m: &serde_json::Value, key: &str) -> f64 {
     m[key]

@@ -1,7 +1,10 @@
 //! Charts of service traffic: latency percentiles over time per Service, the load each
 //! endpoint pod took, and link utilisation over time.
 
-use super::{encode_png, heat_color, register_font, Chart, DrawResult, H, HEAT_COLS, HEAT_ROWS, W};
+use super::{
+    colour_bar, encode_png, heat_color, legend, register_font, Chart, DrawResult, H, HEAT_COLS,
+    HEAT_ROWS, W,
+};
 use crate::metrics::Recorder;
 use crate::model::World;
 use plotters::coord::Shift;
@@ -89,12 +92,7 @@ fn service_latency<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx)
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(3))
             });
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
@@ -145,12 +143,7 @@ fn member_load<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx) -> 
             .label(s.name.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
@@ -237,25 +230,5 @@ fn link_heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ctx: &Ctx) ->
         }
         chart.draw_series(cells)?;
     }
-    let mut bar_chart = ChartBuilder::on(&bar)
-        .margin_top(48)
-        .margin_bottom(52)
-        .margin_right(12)
-        .y_label_area_size(52)
-        .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
-    bar_chart
-        .configure_mesh()
-        .disable_mesh()
-        .disable_x_axis()
-        .y_labels(6)
-        .y_label_style(("sans-serif", 13))
-        .draw()?;
-    bar_chart.draw_series((0..50).map(|i| {
-        let v0 = i as f64 / 50.0;
-        Rectangle::new(
-            [(0.0, v0), (1.0, v0 + 0.02)],
-            heat_color(v0 + 0.01).filled(),
-        )
-    }))?;
-    Ok(())
+    colour_bar(&bar)
 }

@@ -211,23 +211,10 @@ fn network(v: &mut V, raw: Option<&RawNetwork>, ctx: &Ctx) -> NetworkSpec {
                 .collect()
         }
     };
+    let edge_names: Vec<String> = edges.iter().map(|e| e.name.clone()).collect();
     let edge_index = |v: &mut V, path: &str, name: &str| -> Option<usize> {
-        let found = edges.iter().position(|e| e.name == name);
-        if found.is_none() {
-            let hint = match did_you_mean(name, edges.iter().map(|e| e.name.as_str())) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!(
-                    "the edges are {}",
-                    edges
-                        .iter()
-                        .map(|e| e.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            v.err(path, format!("no edge node is named `{name}`"), hint);
-        }
-        found
+        let names: Vec<&str> = edge_names.iter().map(String::as_str).collect();
+        lookup(v, path, name, &names, "edge node")
     };
 
     // Topology.
@@ -325,24 +312,18 @@ fn network(v: &mut V, raw: Option<&RawNetwork>, ctx: &Ctx) -> NetworkSpec {
                         None => Some(0),
                         Some(e) => edge_index(v, &format!("{lp}.edge"), e),
                     };
-                    let size = match l.size.as_deref() {
-                        None => Some(LbSize::Small),
-                        Some(s) => match LbSize::NAMES.iter().position(|n| *n == s) {
-                            Some(k) => Some([LbSize::Small, LbSize::Medium, LbSize::Large][k]),
-                            None => {
-                                let hint = match did_you_mean(s, LbSize::NAMES) {
-                                    Some(x) => format!("did you mean `{x}`?"),
-                                    None => "use SMALL, MEDIUM or LARGE".into(),
-                                };
-                                v.err(
-                                    &format!("{lp}.size"),
-                                    format!("unknown load balancer size `{s}`"),
-                                    hint,
-                                );
-                                None
-                            }
-                        },
-                    };
+                    let size = one_of(
+                        v,
+                        &format!("{lp}.size"),
+                        l.size.as_deref(),
+                        &[
+                            ("SMALL", LbSize::Small),
+                            ("MEDIUM", LbSize::Medium),
+                            ("LARGE", LbSize::Large),
+                        ],
+                        LbSize::Small,
+                        "load balancer size",
+                    );
                     let cps = match &l.cps {
                         None => size
                             .map(|s| s.processes() as f64 * crate::model::nsx::CPS_PER_LB_PROCESS),
@@ -677,6 +658,56 @@ fn count_in(v: &mut V, path: &str, s: &Scalar, lo: u64, hi: u64, what: &str) -> 
     Some(x as u64)
 }
 
+/// `names` listed for a hint: "`a`, `b` or `c`".
+fn listing(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// The value of the word `given` among `options` (`default` when not given); an unknown
+/// word is "unknown {what}" with a did-you-mean.
+fn one_of<T: Copy>(
+    v: &mut V,
+    path: &str,
+    given: Option<&str>,
+    options: &[(&str, T)],
+    default: T,
+    what: &str,
+) -> Option<T> {
+    let Some(word) = given else {
+        return Some(default);
+    };
+    if let Some((_, t)) = options.iter().find(|(w, _)| *w == word) {
+        return Some(*t);
+    }
+    let words: Vec<&str> = options.iter().map(|(w, _)| *w).collect();
+    let hint = match did_you_mean(word, words.iter().copied()) {
+        Some(x) => format!("did you mean `{x}`?"),
+        None => format!("use {}", listing(&words)),
+    };
+    v.err(path, format!("unknown {what} `{word}`"), hint);
+    None
+}
+
+/// The index of `name` among `names`; otherwise "no {what} is named" with a did-you-mean
+/// or the list.
+fn lookup(v: &mut V, path: &str, name: &str, names: &[&str], what: &str) -> Option<usize> {
+    if let Some(i) = names.iter().position(|n| *n == name) {
+        return Some(i);
+    }
+    let hint = match did_you_mean(name, names.iter().copied()) {
+        Some(x) => format!("did you mean `{x}`?"),
+        None if names.is_empty() => format!("the scenario has no {what}"),
+        None => format!("name one of {}", listing(names)),
+    };
+    v.err(path, format!("no {what} is named `{name}`"), hint);
+    None
+}
+
 fn service(
     v: &mut V,
     sp: &str,
@@ -684,22 +715,17 @@ fn service(
     net: &NetworkSpec,
     ctx: &Ctx,
 ) -> Option<ServiceSpec> {
-    let kind = match s.kind.as_deref() {
-        None | Some("ClusterIP") => Some(ServiceKind::ClusterIp),
-        Some("LoadBalancer") => Some(ServiceKind::LoadBalancer),
-        Some(other) => {
-            let hint = match did_you_mean(other, ["ClusterIP", "LoadBalancer"]) {
-                Some(x) => format!("did you mean `{x}`?"),
-                None => "use `ClusterIP` or `LoadBalancer`".into(),
-            };
-            v.err(
-                &format!("{sp}.type"),
-                format!("unknown Service type `{other}`"),
-                hint,
-            );
-            None
-        }
-    };
+    let kind = one_of(
+        v,
+        &format!("{sp}.type"),
+        s.kind.as_deref(),
+        &[
+            ("ClusterIP", ServiceKind::ClusterIp),
+            ("LoadBalancer", ServiceKind::LoadBalancer),
+        ],
+        ServiceKind::ClusterIp,
+        "Service type",
+    );
     let port = match &s.port {
         None => Some(defaults::PORT as u16),
         Some(p) => count_in(v, &format!("{sp}.port"), p, 1, 65535, "the port").map(|p| p as u16),
@@ -742,28 +768,15 @@ fn service(
         }
     }
     // Where it is balanced.
+    let lb_names: Vec<&str> = net.load_balancers.iter().map(|l| l.name.as_str()).collect();
     let lb_index = |v: &mut V, name: &str| -> Option<usize> {
-        let found = net.load_balancers.iter().position(|l| l.name == name);
-        if found.is_none() {
-            let hint = match did_you_mean(name, net.load_balancers.iter().map(|l| l.name.as_str()))
-            {
-                Some(x) => format!("did you mean `{x}`?"),
-                None => format!(
-                    "the load balancers are {}",
-                    net.load_balancers
-                        .iter()
-                        .map(|l| l.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            v.err(
-                &format!("{sp}.load_balancer"),
-                format!("no load balancer is named `{name}`"),
-                hint,
-            );
-        }
-        found
+        lookup(
+            v,
+            &format!("{sp}.load_balancer"),
+            name,
+            &lb_names,
+            "load balancer",
+        )
     };
     let balancing = match (kind, &s.load_balancer) {
         (_, Some(name)) => lb_index(v, name).map(Balancing::Central),
@@ -871,19 +884,9 @@ fn pool(v: &mut V, pp: &str, p: Option<&RawPool>, ctx: &Ctx) -> Option<PoolSpec>
     }
     for (i, w) in p.weights.iter().enumerate() {
         let wp = format!("{pp}.weights[{i}]");
-        let group = ctx.host_groups.iter().position(|(n, _)| *n == w.hosts);
+        let groups: Vec<&str> = ctx.host_groups.iter().map(|(n, _)| *n).collect();
+        let group = lookup(v, &format!("{wp}.hosts"), &w.hosts, &groups, "host group");
         if group.is_none() {
-            let hint = match did_you_mean(&w.hosts, ctx.host_groups.iter().map(|(n, _)| *n)) {
-                Some(x) => format!("did you mean `{x}`?"),
-                None => {
-                    "weights are given per host group: name one of the clusters' host groups".into()
-                }
-            };
-            v.err(
-                &format!("{wp}.hosts"),
-                format!("no host group is named `{}`", w.hosts),
-                hint,
-            );
             ok = false;
         }
         let weight = match v.parse(&format!("{wp}.weight"), &w.weight, units::parse_number) {
@@ -961,22 +964,17 @@ fn server(
             count_in(v, &format!("{sp}.workers"), w, 1, 100_000, "workers").map(|x| x as u32)
         }
     };
-    let discipline = match s.discipline.as_deref() {
-        None | Some("fifo") => Some(Discipline::Fifo),
-        Some("processor-sharing") => Some(Discipline::ProcessorSharing),
-        Some(other) => {
-            let hint = match did_you_mean(other, ["fifo", "processor-sharing"]) {
-                Some(x) => format!("did you mean `{x}`?"),
-                None => "use `fifo` or `processor-sharing`".into(),
-            };
-            v.err(
-                &format!("{sp}.discipline"),
-                format!("unknown queueing discipline `{other}`"),
-                hint,
-            );
-            None
-        }
-    };
+    let discipline = one_of(
+        v,
+        &format!("{sp}.discipline"),
+        s.discipline.as_deref(),
+        &[
+            ("fifo", Discipline::Fifo),
+            ("processor-sharing", Discipline::ProcessorSharing),
+        ],
+        Discipline::Fifo,
+        "queueing discipline",
+    );
     let queue_limit = match &s.queue_limit {
         None => Some(defaults::QUEUE_LIMIT as u32),
         Some(q) => count_in(
@@ -1391,22 +1389,14 @@ fn fault(
             .duration(&format!("{fp}.repair_after"), r, false)
             .map(Some),
     };
-    let mode = match f.mode.as_deref() {
-        None | Some("crash") => Some(FaultMode::Crash),
-        Some("hang") => Some(FaultMode::Hang),
-        Some(other) => {
-            let hint = match did_you_mean(other, ["crash", "hang"]) {
-                Some(x) => format!("did you mean `{x}`?"),
-                None => "use `crash` (connections refused) or `hang` (nothing answers)".into(),
-            };
-            v.err(
-                &format!("{fp}.mode"),
-                format!("unknown fault mode `{other}`"),
-                hint,
-            );
-            None
-        }
-    };
+    let mode = one_of(
+        v,
+        &format!("{fp}.mode"),
+        f.mode.as_deref(),
+        &[("crash", FaultMode::Crash), ("hang", FaultMode::Hang)],
+        FaultMode::Crash,
+        "fault mode",
+    );
     let Some(pod) = &f.pod_fails else {
         v.err(
             fp,
