@@ -342,25 +342,21 @@ impl Pool {
         if !bal.ramping.is_empty() {
             // Members whose ramp is over join the index.
             let slow_start = self.slow_start;
-            let mut i = 0;
-            while i < bal.ramping.len() {
-                let r = bal.ramping[i];
-                if lb::ramping(r.up_since, now, slow_start) {
-                    i += 1;
-                    continue;
+            let least = &mut bal.least;
+            bal.ramping.retain(|r| {
+                let still = lb::ramping(r.up_since, now, slow_start);
+                if !still {
+                    least.set(
+                        r.member,
+                        Some(LcKey {
+                            conns: r.conns,
+                            weight: r.weight * WEIGHT_ONE,
+                            stamp: r.stamp,
+                        }),
+                    );
                 }
-                bal.ramping.swap_remove(i);
-                bal.least.set(
-                    r.member,
-                    Some(LcKey {
-                        conns: r.conns,
-                        weight: r.weight * WEIGHT_ONE,
-                        stamp: r.stamp,
-                    }),
-                );
-            }
-            // Keep the order stable for the scan (swap_remove reorders).
-            bal.ramping.sort_unstable_by_key(|r| r.member);
+                still
+            });
         }
         let view = PoolView {
             algorithm: self.algorithm,

@@ -170,6 +170,17 @@ pub struct Endpoint {
     next: Option<EventKey>,
 }
 
+/// Where a request comes from: a topology node (NONE: none), the client's host (NONE
+/// for outside), its address hash and number, and its segment.
+#[derive(Clone, Copy, Debug)]
+struct Origin {
+    node: u32,
+    host: HostId,
+    key: u64,
+    number: u32,
+    segment: u16,
+}
+
 /// A client's address source: a Running pod of the client group.
 #[derive(Clone, Copy, Debug)]
 struct Source {
@@ -391,9 +402,9 @@ pub fn install(world: &mut World, scenario: &Scenario, streams: &StreamFactory) 
             for u in 0..n {
                 let c = &mut world.traffic.clients[cid as usize];
                 let first = match &c.think {
-                    None => SimDuration::from_secs_f64(c.times.exponential(1.0 / c.rate_per_s)),
+                    None => ns(c.times.exponential(1e9 / c.rate_per_s)),
                     // Users start after a think time each, not all at once.
-                    Some(th) => th.draw(&mut c.times).unwrap_or(SimDuration::ZERO),
+                    Some(th) => ns(draw_ns(th, &mut c.times)),
                 };
                 let at = SimTime::ZERO + c_start + first;
                 if at <= world.end {
@@ -515,38 +526,52 @@ impl World {
                 }
             }
         }
-        let (src, host, key, number, segment) = if c.external > 0 {
+        let from = if c.external > 0 {
             let n = c.picks.below(c.external as u64) as u32;
             let key = mix64(c.salt ^ n as u64);
             let edge = self.traffic.services[service as usize].edge;
-            (self.edge_node(edge), HostId::NONE, key, n, u16::MAX)
+            Origin {
+                node: self.edge_node(edge),
+                host: HostId::NONE,
+                key,
+                number: n,
+                segment: u16::MAX,
+            }
         } else if c.pods.is_empty() {
             let user = if closed { sender } else { NONE };
             return self.refuse(now, service, user, RequestError::NoSource, obs);
         } else {
             let s = c.pods[c.picks.below(c.pods.len() as u64) as usize];
-            (s.node, s.host, s.key, s.number, s.segment)
+            Origin {
+                node: s.node,
+                host: s.host,
+                key: s.key,
+                number: s.number,
+                segment: s.segment,
+            }
         };
         let user = if closed { sender } else { NONE };
-        self.send(now, service, user, src, host, key, number, segment, obs);
+        self.send(now, service, user, from, obs);
     }
 
-    /// A request of `service` leaves node `src` (on `host`, NONE for outside) from client
-    /// address `key`.
-    #[allow(clippy::too_many_arguments)]
+    /// A request of `service` leaves `from`; `user` is the closed-loop user waiting for it
+    /// (or NONE).
     #[inline]
     fn send<O: Observer>(
         &mut self,
         now: SimTime,
         service: u32,
         user: u32,
-        src: u32,
-        host: HostId,
-        key: u64,
-        number: u32,
-        segment: u16,
+        from: Origin,
         obs: &mut O,
     ) {
+        let Origin {
+            node: src,
+            host,
+            key,
+            number,
+            segment,
+        } = from;
         let s = service as usize;
         let (balancer, central_edge) = match self.traffic.services[s].central {
             Some(lb) => {

@@ -8,6 +8,7 @@ use super::model::run;
 use pacsim::engine::{SimDuration, SimTime};
 use pacsim::model::traffic::{Completion, RequestError};
 use pacsim::model::{Observer, World};
+use pacsim::scenario::load_str;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -454,6 +455,106 @@ fn nothing_is_lost_every_request_is_answered_failed_or_in_flight() {
                 .map(|m| pool.open_connections(m) as u64)
                 .sum();
             assert_eq!(open, in_flight, "{stem}/{}", s.name);
+        }
+    }
+}
+
+/// Counts for the conservation property.
+#[derive(Default)]
+struct Tally {
+    sent: u64,
+    done: u64,
+    failed_after_send: u64,
+    fault_windows: Vec<(SimTime, Option<SimTime>)>,
+    /// (time, endpoint pod number) of every answer.
+    answers: Vec<(SimTime, u32)>,
+}
+
+impl Observer for Tally {
+    fn request_sent(&mut self, _now: SimTime, _s: u32) {
+        self.sent += 1;
+    }
+    fn request_done(&mut self, now: SimTime, d: &Completion) {
+        self.done += 1;
+        self.answers.push((now, d.endpoint));
+    }
+    fn request_failed(&mut self, _now: SimTime, _s: u32, _why: RequestError, sent: bool) {
+        self.failed_after_send += sent as u64;
+    }
+    fn fault(&mut self, now: SimTime, _w: &World, _f: u32, started: bool, _hits: u32) {
+        if started {
+            self.fault_windows.push((now, None));
+        } else if let Some(w) = self.fault_windows.last_mut() {
+            w.1 = Some(now);
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, ..Default::default() })]
+
+    /// Whatever the algorithm, discipline, balancing, topology and fault: every request
+    /// sent is answered, failed or still in flight at the end; the pools' open
+    /// connections are exactly those in flight; and a failed pod answers nothing while
+    /// it is down.
+    #[test]
+    fn nothing_is_lost_and_a_failed_pod_answers_nothing(
+        alg in proptest::sample::select(vec!["ROUND_ROBIN", "WEIGHTED_ROUND_ROBIN", "LEAST_CONNECTION", "WEIGHTED_LEAST_CONNECTION", "IP_HASH"]),
+        sharing in proptest::bool::ANY,
+        workers in 1u32..4,
+        queue in 0u32..20,
+        rate in 50u32..600,
+        central in proptest::bool::ANY,
+        topology in proptest::bool::ANY,
+        fault in proptest::option::of((1u32..15, 1u32..10, proptest::bool::ANY)),
+        seed in 0u64..1000,
+    ) {
+        let balance = if central { "load_balancer: lb-0\n    " } else { "" };
+        let net = if topology { "network: { racks: 2 }\n" } else { "" };
+        let faults = match fault {
+            Some((at, len, hang)) => format!(
+                "faults: [ {{ at: {at}s, pod_fails: web-1, repair_after: {len}s, mode: {} }} ]\n",
+                if hang { "hang" } else { "crash" }
+            ),
+            None => String::new(),
+        };
+        let yaml = format!(r#"
+name: prop
+seed: {seed}
+duration: 20s
+clusters:
+  - name: c
+    hosts: [ {{ name: fast, count: 2, cores: 8, mhz: 3GHz, memory: 32GiB }}, {{ name: slow, count: 2, cores: 8, mhz: 1.5GHz, memory: 32GiB }} ]
+    pods: {{ startup_delay: 0s }}
+images: [ {{ name: app, size: 1MB }} ]
+workloads:
+  - {{ kind: pod-group, name: client, image: app, arrival: {{ at_start: 3 }}, requests: {{ cpu: 1, memory: 1GiB }} }}
+  - {{ kind: pod-group, name: web, image: app, arrival: {{ at_start: 4 }}, requests: {{ cpu: 1, memory: 1GiB }} }}
+{net}services:
+  - name: s
+    {balance}endpoints: web
+    pool: {{ algorithm: {alg}, weights: [ {{ hosts: fast, weight: 2 }} ], monitor: {{ interval: 1s, timeout: 2s }} }}
+    server: {{ service_time: {{ exponential: {{ mean: 5ms }} }}, workers: {workers}, queue_limit: {queue}, discipline: {} }}
+    clients: [ {{ from: client, poisson: {{ rate: {rate}/s }} }}, {{ from: client, closed: {{ users: 5, think_time: {{ fixed: 20ms }} }} }} ]
+{faults}"#, if sharing { "processor-sharing" } else { "fifo" });
+        let scenario = load_str("prop.yaml", &yaml, &[]).unwrap_or_else(|e| panic!("{}", e.render()));
+        let mut world = pacsim::model::build(&scenario, 0);
+        let mut t = Tally::default();
+        pacsim::model::run(&mut world, &mut t, &mut |_| {});
+        let in_flight = world.traffic.in_flight(0);
+        proptest::prop_assert_eq!(t.sent, t.done + t.failed_after_send + in_flight);
+        let pool = &world.nsx.pools[0];
+        let open: u64 = (0..pool.members.len() as u32)
+            .filter(|&m| pool.members[m as usize].present)
+            .map(|m| pool.open_connections(m) as u64)
+            .sum();
+        proptest::prop_assert_eq!(open, in_flight);
+        let web1 = (0..world.traffic.endpoints.len() as u32)
+            .find(|&e| world.traffic.endpoint_name(&world, e) == "web-1");
+        for &(from, to) in &t.fault_windows {
+            let to = to.unwrap_or(SimTime::NEVER);
+            let during = t.answers.iter().filter(|(at, ep)| Some(*ep) == web1 && *at > from && *at < to).count();
+            proptest::prop_assert_eq!(during, 0, "web-1 answered while failed");
         }
     }
 }
