@@ -16,6 +16,13 @@
 //! host, and each sees only the connections of its own host's clients (what a
 //! least-connection choice there can know).
 //!
+//! The supervisor's API path (three API-server VMs behind an NSX L4 load balancer) uses
+//! it the same way: `World::add_pool` (which starts the monitor), `add_balancer` once for
+//! the central load balancer, `add_member` per API server (its weight and address),
+//! `set_answers` when a VM fails or comes back, `LoadBalancer::admit` for the size's
+//! rate cap, then `pick` and `close` per request; `Observer::member_health` reports the
+//! monitor's verdicts.
+//!
 //! **Edges** forward traffic at a finite rate shared by everything that crosses them (the
 //! load balancers on it and the tier-1 gateway): a first-come, first-served queue of
 //! `bytes / throughput` per traversal, computed by Lindley's recursion
@@ -409,6 +416,11 @@ impl Pool {
         self.balancers.iter().map(|b| b.conns[m as usize]).sum()
     }
 
+    /// Says whether member `m` answers (its health monitor finds out at its next probes).
+    pub fn set_answers(&mut self, m: u32, answers: Answers) {
+        self.members[m as usize].answers = answers;
+    }
+
     /// Applies a probe result to member `m`; returns the new state if it changed.
     pub fn probe_result(&mut self, now: SimTime, m: u32, ok: bool) -> Option<bool> {
         let member = &mut self.members[m as usize];
@@ -457,14 +469,21 @@ impl Nsx {
         }
     }
 
-    /// Adds a pool; returns its index. (Its owner schedules the monitor's first probe.)
-    pub fn add_pool(&mut self, pool: Pool) -> u32 {
-        self.pools.push(pool);
-        (self.pools.len() - 1) as u32
-    }
 }
 
 impl World {
+    /// Adds a pool and schedules its health monitor's first round, `interval` from
+    /// `now`; returns the pool's index.
+    pub fn add_pool(&mut self, now: SimTime, pool: Pool) -> u32 {
+        let first = now + pool.monitor.interval;
+        self.nsx.pools.push(pool);
+        let p = (self.nsx.pools.len() - 1) as u32;
+        if first <= self.end {
+            self.queue.schedule_at(first, Event::HealthProbe { pool: p });
+        }
+        p
+    }
+
     /// Health monitor -> pool: probe every member; a silent member's probe fails when it
     /// times out.
     pub(super) fn on_health_probe<O: Observer>(&mut self, now: SimTime, pool: u32, obs: &mut O) {

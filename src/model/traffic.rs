@@ -326,12 +326,15 @@ pub fn install(world: &mut World, scenario: &Scenario, streams: &StreamFactory) 
     t.faults = scenario.faults.clone();
     let hosts = world.hosts.len();
     for (si, s) in scenario.services.iter().enumerate() {
-        let pool = world.nsx.add_pool(Pool::new(
-            s.name.clone(),
-            s.pool.algorithm,
-            s.pool.monitor,
-            s.pool.slow_start,
-        ));
+        let pool = world.add_pool(
+            SimTime::ZERO,
+            Pool::new(
+                s.name.clone(),
+                s.pool.algorithm,
+                s.pool.monitor,
+                s.pool.slow_start,
+            ),
+        );
         let (central, edge) = match s.balancing {
             Balancing::Distributed => (None, NONE),
             Balancing::Central(lb) => (Some(lb as u32), world.nsx.lbs[lb].edge),
@@ -416,14 +419,6 @@ pub fn install(world: &mut World, scenario: &Scenario, streams: &StreamFactory) 
                     );
                 }
             }
-        }
-    }
-    for (p, pool) in world.nsx.pools.iter().enumerate() {
-        let first = SimTime::ZERO + pool.monitor.interval;
-        if first <= world.end {
-            world
-                .queue
-                .schedule_at(first, Event::HealthProbe { pool: p as u32 });
         }
     }
     for (f, spec) in scenario.faults.iter().enumerate() {
@@ -1058,11 +1053,12 @@ impl World {
                 (e.service, e.member)
             };
             let pool = self.traffic.services[si as usize].pool as usize;
-            self.nsx.pools[pool].members[member as usize].answers = match (start, spec.mode) {
+            let answers = match (start, spec.mode) {
                 (false, _) => Answers::Yes,
                 (true, FaultMode::Crash) => Answers::Refuses,
                 (true, FaultMode::Hang) => Answers::Silent,
             };
+            self.nsx.pools[pool].set_answers(member, answers);
             if start {
                 self.drop_held(now, ep, RequestError::MemberFailed, obs);
             }
