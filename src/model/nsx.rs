@@ -468,7 +468,6 @@ impl Nsx {
             gateway: spec.gateway as u32,
         }
     }
-
 }
 
 impl World {
@@ -479,7 +478,8 @@ impl World {
         self.nsx.pools.push(pool);
         let p = (self.nsx.pools.len() - 1) as u32;
         if first <= self.end {
-            self.queue.schedule_at(first, Event::HealthProbe { pool: p });
+            self.queue
+                .schedule_at(first, Event::HealthProbe { pool: p });
         }
         p
     }
