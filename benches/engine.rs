@@ -7,7 +7,9 @@
 //!   90% reserved CPU, for each policy;
 //! - `scenario/*`: the reference workload `scenarios/bench/pod-churn.yaml` shrunk to 100
 //!   hosts and 100,000 pods (about 300,000 events), with no observer and with the
-//!   metrics `Recorder`.
+//!   metrics `Recorder`;
+//! - `scenario_services_*`: one simulated minute of `scenarios/bench/services.yaml`
+//!   (service traffic, issue 6), and `lb_pick_close_*`: load-balancing decisions.
 //!
 //! Every bench keeps criterion's sample count low so that the whole suite runs in a
 //! couple of minutes.
@@ -213,35 +215,133 @@ fn whole_scenario(c: &mut Criterion) {
     g.finish();
 }
 
-/// DRS at scale (issue 3): 64 hosts, 4,000 VMs with diurnal demand, a pass every 5 min;
-/// one simulated day here (the full `drs-week` scenario is 7 days), with each policy.
-fn drs_day(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench/drs-week.yaml");
-    let mut g = c.benchmark_group("scenario_drs_64h_4000vm_1d");
+/// A whole scenario (a file of `scenarios/bench/` with `overrides`) run with the metrics
+/// `Recorder`, as criterion bench group `group`; throughput in events when `per_event`.
+fn recorder_bench(c: &mut Criterion, group: &str, file: &str, overrides: &[&str], per_event: bool) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/bench")
+        .join(file);
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let scenario =
+        pacsim::scenario::load_file(&path, &overrides).unwrap_or_else(|e| panic!("{}", e.render()));
+    let mut g = c.benchmark_group(group);
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    for policy in ["imbalance", "drs-score"] {
-        let overrides = [
-            "duration=1d".to_string(),
-            format!("clusters[0].drs.policy={policy}"),
-        ];
-        let scenario = pacsim::scenario::load_file(&path, &overrides)
-            .unwrap_or_else(|e| panic!("{}", e.render()));
-        g.bench_function(policy, |b| {
-            b.iter_batched(
-                || pacsim::model::build(&scenario, 0),
-                |mut world| {
-                    let mut rec = Recorder::new(&world);
-                    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
-                    rec.migrations_done
-                },
-                BatchSize::PerIteration,
-            )
+    if per_event {
+        let mut w = pacsim::model::build(&scenario, 0);
+        pacsim::model::run(&mut w, &mut (), &mut |_| {});
+        g.throughput(Throughput::Elements(w.events_processed));
+    }
+    g.bench_function("recorder", |b| {
+        b.iter_batched(
+            || pacsim::model::build(&scenario, 0),
+            |mut world| {
+                let mut rec = Recorder::new(&world);
+                pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+                world.events_processed
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+/// DRS at scale (issue 3): 64 hosts, 4,000 VMs with diurnal demand, a pass every 5 min;
+/// one simulated day here (the full `drs-week` scenario is 7 days), with each policy.
+fn drs_day(c: &mut Criterion) {
+    recorder_bench(
+        c,
+        "scenario_drs_64h_4000vm_1d",
+        "drs-week.yaml",
+        &["duration=1d"],
+        false,
+    );
+    recorder_bench(
+        c,
+        "scenario_drs_score_64h_4000vm_1d",
+        "drs-week.yaml",
+        &["duration=1d", "clusters[0].drs.policy=drs-score"],
+        false,
+    );
+}
+
+/// A supervisor cluster at the issue-4 target (`scenarios/bench/supervisor-day.yaml`:
+/// 64 hosts, about 20,000 pods in a day through deployments, jobs and bare pods).
+fn supervisor_day(c: &mut Criterion) {
+    recorder_bench(
+        c,
+        "scenario_supervisor_64h_20000pods_1d",
+        "supervisor-day.yaml",
+        &[],
+        true,
+    );
+}
+
+/// Service traffic at the issue-6 target's rate (`scenarios/bench/services.yaml`: 10
+/// Services x 20 endpoint pods, 5,000 requests/s through NSX load balancers and the
+/// distributed load balancer over a leaf-spine): one simulated minute here, 300,000
+/// requests (the full target is one hour, 18 million). Throughput is in events.
+fn services_minute(c: &mut Criterion) {
+    recorder_bench(
+        c,
+        "scenario_services_10x20_5000rps_1min",
+        "services.yaml",
+        &["duration=1m"],
+        true,
+    );
+}
+
+/// One load-balancing decision plus its connection's close, per algorithm, on a pool of
+/// 20 members: what every request costs the load balancer.
+fn lb_decisions(c: &mut Criterion) {
+    use pacsim::model::nsx::Pool;
+    use pacsim::policy::lb::{Algorithm, MonitorParams};
+    let mut g = c.benchmark_group("lb_pick_close_20_members");
+    g.sample_size(10).measurement_time(Duration::from_secs(1));
+    g.throughput(Throughput::Elements(1000));
+    for alg in Algorithm::ALL {
+        let mut pool = Pool::new(
+            "bench".into(),
+            alg,
+            MonitorParams::default(),
+            SimDuration::ZERO,
+        );
+        let b = pool.add_balancer(SimTime::ZERO);
+        for m in 0..20u64 {
+            pool.add_member(SimTime::ZERO, 1 + (m % 3) as u32, m);
+        }
+        let mut r = rng("bench/lb");
+        let clients: Vec<u64> = (0..1000).map(|_| r.next_u64()).collect();
+        g.bench_function(alg.name(), |bench| {
+            bench.iter(|| {
+                let mut open = Vec::with_capacity(8);
+                for (i, &cl) in clients.iter().enumerate() {
+                    let m = pool.pick(SimTime::ZERO, b, cl).expect("members are up");
+                    open.push(m);
+                    if i % 8 == 7 {
+                        for m in open.drain(..) {
+                            pool.close(b, m);
+                        }
+                    }
+                }
+                for m in open.drain(..) {
+                    pool.close(b, m);
+                }
+            })
         });
     }
     g.finish();
 }
 
-criterion_group!(benches, event_queue, placement, whole_scenario, drs_day);
+criterion_group!(
+    benches,
+    event_queue,
+    placement,
+    whole_scenario,
+    drs_day,
+    supervisor_day,
+    services_minute,
+    lb_decisions
+);
 criterion_main!(benches);

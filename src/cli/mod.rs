@@ -71,7 +71,7 @@ pub enum Command {
     },
     /// Print the JSON schema of scenario files.
     Schema,
-    /// List the placement policies.
+    /// List the placement policies and load-balancing algorithms.
     Policies,
 }
 
@@ -123,6 +123,11 @@ pub fn main() -> i32 {
             println!("placement policies (clusters[].placement.policy):");
             for (name, what) in crate::policy::placement::CATALOGUE {
                 println!("  {name:<14} {what}");
+            }
+            println!();
+            println!("load-balancing algorithms (services[].pool.algorithm, NSX PoolAlgorithm):");
+            for (name, what) in crate::policy::lb::CATALOGUE {
+                println!("  {name:<26} {what}");
             }
             EXIT_OK
         }

@@ -4,6 +4,7 @@
 pub mod recorder;
 pub mod summary;
 pub mod supervisor;
+pub mod traffic;
 
 pub use recorder::{ClusterSample, Recorder, Sample};
 pub use summary::summarize;

@@ -6,6 +6,8 @@ use crate::model::crx::Stage;
 use crate::model::host::HostState;
 use crate::model::instance::InstanceId;
 use crate::model::namespace::QuotaReason;
+use crate::model::topology::PathId;
+use crate::model::traffic::{Completion, RequestError};
 use crate::model::vmotion::PrecopyPlan;
 use crate::model::{ClusterId, GroupId, HostId, Observer, World};
 use crate::policy::balance::{BalancePass, Reason};
@@ -151,6 +153,8 @@ pub struct Recorder {
     pub sup: Option<Box<super::supervisor::SupervisorMetrics>>,
     /// With `--explain`: one JSON line per scheduling decision of a supervised pod.
     pub explain_log: Vec<String>,
+    /// Service traffic, links and the load balancers' log.
+    pub traffic: super::traffic::TrafficRecorder,
 }
 
 impl Recorder {
@@ -225,6 +229,7 @@ impl Recorder {
                 .iter()
                 .any(|c| c.supervisor.is_some())
                 .then(Box::default),
+            traffic: super::traffic::TrafficRecorder::new(world),
         };
         for (i, h) in world.hosts.iter().enumerate() {
             let c = h.cluster.index();
@@ -641,6 +646,7 @@ impl Observer for Recorder {
             time: now,
             clusters,
         });
+        self.traffic.sample(now, world);
         let per = self.hosts_per_column;
         for chunk in world.hosts.as_slice().chunks(per) {
             let sum: f64 = chunk.iter().map(|h| h.cpu_util()).sum();
@@ -648,7 +654,36 @@ impl Observer for Recorder {
         }
     }
 
+    fn request_sent(&mut self, now: SimTime, service: u32) {
+        self.traffic.sent(now, service);
+    }
+
+    fn request_done(&mut self, now: SimTime, done: &Completion) {
+        self.traffic.done(now, done);
+    }
+
+    fn request_failed(&mut self, now: SimTime, service: u32, why: RequestError, sent: bool) {
+        self.traffic.failed(now, service, why, sent);
+    }
+
+    fn endpoint_changed(&mut self, now: SimTime, world: &World, endpoint: u32, added: bool) {
+        self.traffic.endpoint(now, world, endpoint, added);
+    }
+
+    fn member_health(&mut self, now: SimTime, world: &World, pool: u32, member: u32, up: bool) {
+        self.traffic.health(now, world, pool, member, up);
+    }
+
+    fn fault(&mut self, now: SimTime, world: &World, fault: u32, started: bool, hits: u32) {
+        self.traffic.fault(now, world, fault, started, hits);
+    }
+
+    fn link_flow(&mut self, now: SimTime, path: PathId, bytes: u64, over: SimDuration) {
+        self.traffic.flow(now, path, bytes, over);
+    }
+
     fn finish(&mut self, end: SimTime, world: &World) {
+        self.traffic.finish(end, world);
         for h in 0..self.host.len() {
             self.close_host(h, end);
         }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// Rounds to 9 significant decimals so that summaries read cleanly; the value is still
 /// deterministic to the last bit before rounding.
-fn r(x: f64) -> Value {
+pub(crate) fn r(x: f64) -> Value {
     if !x.is_finite() {
         return Value::Null;
     }
@@ -215,6 +215,9 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
         r(imbalance_weighted / world.hosts.len().max(1) as f64),
     );
     m.insert("energy_kwh".into(), r(energy_j / 3.6e6));
+    if rec.traffic.active() {
+        super::traffic::summarize_into(&mut m, world, &rec.traffic, rec.end);
+    }
 
     let metrics: Map<String, Value> = m.into_iter().collect();
     json!({

@@ -134,6 +134,9 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
             .collect(),
         guests: Default::default(),
         explain: false,
+        topology: None,
+        nsx: super::nsx::Nsx::new(&scenario.network),
+        traffic: Default::default(),
     };
     for w in &workloads {
         if let Controller::GuestCluster { guest, nodes, .. } = &w.controller {
@@ -148,6 +151,9 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
     for (ci, cp) in control_planes {
         supervise(&mut world, scenario, ci, cp);
     }
+    let host_names: Vec<String> = world.hosts.iter().map(|h| h.name.clone()).collect();
+    world.topology = super::topology::Topology::from_spec(&scenario.network, &host_names);
+    super::traffic::install(&mut world, scenario, &streams);
     for g in world.groups.values_mut() {
         let hosts = world.clusters[ClusterId::from_index(g.spec.cluster)].host_count as usize;
         if g.spec.rules.vms.is_some() {

@@ -69,4 +69,22 @@ pub enum Event {
     Scale { group: GroupId, replicas: u32 },
     /// Scenario -> deployment controller: a rolling update to a new revision starts.
     Rollout { group: GroupId },
+    /// Client -> Service: sender `sender` (an open-loop stream or a closed-loop user)
+    /// sends its next request, which its load balancer gives to a pool member.
+    ClientSend { sender: u32 },
+    /// Network -> endpoint pod: request `req` (generation `gen`) reaches its endpoint.
+    RequestArrive { req: u32, gen: u32 },
+    /// Endpoint pod (FIFO) -> client: request `req`'s service is done; the answer leaves.
+    RequestDone { req: u32, gen: u32 },
+    /// Endpoint pod (processor sharing) -> itself: the request in service that finishes
+    /// first is done.
+    EndpointNext { endpoint: u32 },
+    /// Health monitor -> pool `pool`: a round of probes, one per member.
+    HealthProbe { pool: u32 },
+    /// Health monitor -> pool: a probe of a silent member timed out.
+    ProbeTimeout { pool: u32, member: u32 },
+    /// Scenario -> target: fault `fault` starts.
+    FaultStart { fault: u32 },
+    /// Scenario -> target: fault `fault` is repaired.
+    FaultEnd { fault: u32 },
 }

@@ -72,9 +72,9 @@ impl World {
             self.groups[inst.group].spec.dirty_rate,
         );
         let cluster = self.hosts[src].cluster;
-        let path = self.hosts[src]
-            .nic_bytes_per_s
-            .min(self.hosts[dst].nic_bytes_per_s);
+        // The narrower NIC, or the topology path's narrowest link when the scenario
+        // gives a topology.
+        let path = self.migration_path_bandwidth(src, dst);
         let params = PrecopyParams::default();
         let precopy = LiveMigration::start(mem_size, dirty, &params);
         let bandwidth = self.migration_bandwidth(cluster, src, dst, path);
@@ -82,7 +82,12 @@ impl World {
             SimDuration::from_secs_f64(precopy.remaining(bandwidth)),
             Event::MigrationDone { vm },
         );
-        obs.migration_started(now, &precopy.clone().finish(bandwidth));
+        let plan = precopy.clone().finish(bandwidth);
+        // The bytes cross the topology's path as planned now (re-sharing may stretch it).
+        if let Some(p) = self.host_path(src, dst) {
+            obs.link_flow(now, p, plan.bytes_copied, plan.duration);
+        }
+        obs.migration_started(now, &plan);
         {
             let d = &mut self.hosts[dst].view;
             d.cpu_reserved_mhz += cpu_reserve;
@@ -175,6 +180,7 @@ impl World {
         m.precopy
             .advance((now - m.since).as_secs_f64(), m.bandwidth);
         let outcome = m.precopy.finish(m.bandwidth);
+
         let dst_view = self.hosts[dst].view;
         // CPU sizes in cores are host-relative: the demand in MHz follows the new host.
         let (new_demand, _) =

@@ -226,6 +226,8 @@ impl World {
         self.clusters[self.hosts[host].cluster].pods_starting -= 1;
         obs.pod_running(now, group, now - created);
         self.start_running(now, pod);
+        // A Running pod becomes an endpoint of the Services that select it.
+        self.traffic_pod_running(now, pod, obs);
         self.controller_pod_ready(now, pod, obs);
     }
 

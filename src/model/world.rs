@@ -4,7 +4,10 @@ use super::event::Event;
 use super::host::Host;
 use super::ids::{ClusterId, GroupId, HostId, ImageId};
 use super::instance::{Instance, InstanceId, InstanceState, Instances};
+use super::nsx::Nsx;
 use super::pending::PendingQueue;
+use super::topology::{PathId, Topology};
+use super::traffic::{Completion, RequestError, Traffic};
 use super::vmotion::{MigrationSlots, PrecopyPlan};
 use super::workload::Group;
 use crate::engine::{EventQueue, Id, IdVec, SimDuration, SimTime};
@@ -134,6 +137,30 @@ pub trait Observer {
     }
     /// Every node of guest cluster `name` is up, `took` after it was created.
     fn guest_cluster_ready(&mut self, _now: SimTime, _name: &str, _took: SimDuration) {}
+    /// A request of Service `service` was sent: its load balancer chose a member.
+    fn request_sent(&mut self, _now: SimTime, _service: u32) {}
+    /// A request was answered.
+    fn request_done(&mut self, _now: SimTime, _done: &Completion) {}
+    /// A request of Service `service` failed for `why`: after it was sent (`sent`), or
+    /// before (no member, rate limit, no source).
+    fn request_failed(&mut self, _now: SimTime, _service: u32, _why: RequestError, _sent: bool) {}
+    /// Endpoint `endpoint` (a Running pod of a Service) joined its pool (`added`) or left.
+    fn endpoint_changed(&mut self, _now: SimTime, _world: &World, _endpoint: u32, _added: bool) {}
+    /// A health monitor took member `member` of pool `pool` out (`up` false) or back in.
+    fn member_health(
+        &mut self,
+        _now: SimTime,
+        _world: &World,
+        _pool: u32,
+        _member: u32,
+        _up: bool,
+    ) {
+    }
+    /// Fault `fault` started (`started`) or was repaired; it hit `hits` endpoints.
+    fn fault(&mut self, _now: SimTime, _world: &World, _fault: u32, _started: bool, _hits: u32) {}
+    /// `bytes` cross topology path `path` evenly over `over` from `now` (a vMotion, an
+    /// image pull).
+    fn link_flow(&mut self, _now: SimTime, _path: PathId, _bytes: u64, _over: SimDuration) {}
 }
 
 /// No-op observer, for tests and benchmarks of the model alone.
@@ -207,6 +234,12 @@ pub struct World {
     pub guests: std::collections::BTreeMap<String, (u32, u32, Option<SimTime>)>,
     /// Record every scheduling decision of a supervised pod (`--explain`).
     pub explain: bool,
+    /// The physical network, when the scenario gives one.
+    pub topology: Option<Topology>,
+    /// NSX edges, load balancers and pools.
+    pub nsx: Nsx,
+    /// Services, their endpoints, clients and requests.
+    pub traffic: Traffic,
 }
 
 impl World {
@@ -242,6 +275,14 @@ impl World {
             Event::PodTerminated { pod } => self.on_pod_terminated(now, pod, obs),
             Event::Scale { group, replicas } => self.on_scale(now, group, replicas, obs),
             Event::Rollout { group } => self.on_rollout(now, group, obs),
+            Event::ClientSend { sender } => self.on_client_send(now, sender, obs),
+            Event::RequestArrive { req, gen } => self.on_request_arrive(now, req, gen, obs),
+            Event::RequestDone { req, gen } => self.on_request_done(now, req, gen, obs),
+            Event::EndpointNext { endpoint } => self.on_endpoint_next(now, endpoint, obs),
+            Event::HealthProbe { pool } => self.on_health_probe(now, pool, obs),
+            Event::ProbeTimeout { pool, member } => self.on_probe_timeout(now, pool, member, obs),
+            Event::FaultStart { fault } => self.on_fault(now, fault, true, obs),
+            Event::FaultEnd { fault } => self.on_fault(now, fault, false, obs),
         }
     }
 
@@ -477,8 +518,15 @@ impl World {
         }
         let bytes = self.image_sizes[image];
         let ci = self.hosts[host].cluster;
-        let pull =
-            SimDuration::from_secs_f64(bytes as f64 / self.clusters[ci].pods.image_pull_bandwidth);
+        let mut bandwidth = self.clusters[ci].pods.image_pull_bandwidth;
+        let path = self.image_path(host);
+        if let Some((_, bottleneck)) = path {
+            bandwidth = bandwidth.min(bottleneck);
+        }
+        let pull = SimDuration::from_secs_f64(bytes as f64 / bandwidth);
+        if let Some((p, _)) = path {
+            obs.link_flow(now, p, bytes, pull);
+        }
         let ready = now + pull;
         self.hosts[host].images.insert(image, ready);
         obs.image_pull(now, host, bytes);
@@ -515,6 +563,7 @@ impl World {
         self.clusters[ci].pods_starting -= 1;
         obs.pod_running(now, group, now - created);
         self.start_running(now, pod);
+        self.traffic_pod_running(now, pod, obs);
     }
 
     /// A VM that boots before it runs is up.
@@ -592,6 +641,9 @@ impl World {
             self.abort_migration(now, id, host, &inst, obs);
         }
         obs.departed(now, self, inst.group);
+        if inst.is_pod && inst.state == InstanceState::Running {
+            self.traffic_pod_gone(now, id, &inst, obs);
+        }
         if self.clusters[ci].entering_maintenance > 0 {
             self.retry_evacuations(now, ci, obs);
         }

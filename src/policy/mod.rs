@@ -6,6 +6,7 @@ pub mod drs_score;
 pub mod entitlement;
 pub mod index;
 pub mod kube;
+pub mod lb;
 pub mod placement;
 pub mod view;
 

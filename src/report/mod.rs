@@ -12,6 +12,7 @@ pub mod html;
 pub mod plot;
 pub mod run_page;
 pub mod sweep_page;
+pub mod traffic;
 
 use crate::metrics::{summarize, Recorder};
 use crate::model::World;
@@ -77,8 +78,11 @@ pub fn render(
             bytes: sup.startup_csv(world).into_bytes(),
         });
     }
+    files.extend(traffic::files(rec, world));
     if opts.plots {
-        for (name, png, svg) in plot::all(rec)? {
+        let mut charts = plot::all(rec)?;
+        charts.extend(plot::traffic::all(rec, world)?);
+        for (name, png, svg) in charts {
             files.push(OutputFile {
                 path: format!("plots/{name}.png").into(),
                 bytes: png,

@@ -178,6 +178,15 @@ pub struct RawScenario {
     /// Hosts put into maintenance mode at a time, and back at another.
     #[serde(default)]
     pub maintenance: Vec<RawMaintenance>,
+    /// The network: topology, NSX edge nodes and load balancers, segments.
+    #[serde(default)]
+    pub network: Option<super::raw_net::RawNetwork>,
+    /// Kubernetes Services, their endpoint pods and the clients that load them.
+    #[serde(default)]
+    pub services: Vec<super::raw_net::RawService>,
+    /// Fault windows (a pod's process fails, and is repaired).
+    #[serde(default)]
+    pub faults: Vec<super::raw_net::RawFault>,
     /// vSphere Namespaces of supervisor clusters: quotas and storage policies.
     #[serde(default)]
     pub namespaces: Vec<RawNamespace>,

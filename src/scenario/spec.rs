@@ -23,6 +23,12 @@ pub struct Scenario {
     /// (keys sorted): it names the input, and stays the same when the program's types
     /// change. (Files the scenario refers to, such as traces, are not part of it.)
     pub hash: u64,
+    /// Topology, NSX edges and load balancers, segments.
+    pub network: crate::scenario::spec_net::NetworkSpec,
+    /// Kubernetes Services with their clients.
+    pub services: Vec<crate::scenario::spec_net::ServiceSpec>,
+    /// Fault windows.
+    pub faults: Vec<crate::scenario::spec_net::FaultSpec>,
 }
 
 /// A host's maintenance window.

@@ -45,6 +45,9 @@ fn policies_lists_every_placement_policy() {
     for p in ["first-fit", "best-fit", "least-loaded"] {
         assert!(text.contains(p), "{p} missing from:\n{text}");
     }
+    for (name, _) in pacsim::policy::lb::CATALOGUE {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
 }
 
 #[test]

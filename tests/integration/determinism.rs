@@ -97,3 +97,32 @@ fn library_runs_repeat_exactly() {
     let b = super::golden::run_summary(&path, &[]);
     assert_eq!(a, b);
 }
+
+#[test]
+fn service_traffic_repeats_to_the_byte() {
+    // Requests, load balancers, the edge's queue and link bytes (issue 6), plots included.
+    let (a, b) = (temp_dir("t1"), temp_dir("t2"));
+    run("scenarios/examples/dlb-vs-central.yaml", &a, &[]);
+    run("scenarios/examples/dlb-vs-central.yaml", &b, &[]);
+    let (ta, tb) = (read_tree(&a), read_tree(&b));
+    for expected in [
+        "services.csv",
+        "members.csv",
+        "links.csv",
+        "lb.jsonl",
+        "plots/service_latency.png",
+        "plots/link_utilisation_heatmap.svg",
+    ] {
+        assert!(ta.contains_key(expected), "missing {expected}");
+    }
+    for (name, bytes) in &ta {
+        if name != "run.json" {
+            assert!(
+                bytes == &tb[name],
+                "{name} differs between two identical runs"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}

@@ -10,3 +10,4 @@ mod model;
 mod properties;
 mod report;
 mod supervisor;
+mod traffic;

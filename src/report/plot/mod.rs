@@ -132,12 +132,7 @@ fn drs_passes<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recorder)
                 PathElement::new(vec![(x, y), (x + 20, y)], color.mix(0.5).stroke_width(1))
             });
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     let moves_max = log.iter().map(|p| p.moves).max().unwrap_or(0).max(1) as f64 * 1.1;
     let mut bars = ChartBuilder::on(&bottom)
         .margin(12)
@@ -285,12 +280,7 @@ fn utilisation<DB: DrawingBackend>(
                 });
         }
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
@@ -337,12 +327,7 @@ fn counts<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recorder) -> 
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 
@@ -431,8 +416,25 @@ fn heatmap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, rec: &Recorder) ->
         }
         chart.draw_series(cells)?;
     }
-    // Colour bar.
-    let mut bar_chart = ChartBuilder::on(&bar)
+    colour_bar(&bar)
+}
+
+/// The chart's series legend in corner `at`, on a light box.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+) -> DrawResult<DB> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(at)
+        .draw()
+}
+
+/// The colour scale of a heatmap, 0 to 1, in the strip `bar`.
+fn colour_bar<DB: DrawingBackend>(bar: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    let mut bar_chart = ChartBuilder::on(bar)
         .margin_top(48)
         .margin_bottom(52)
         .margin_right(12)
@@ -469,3 +471,6 @@ fn startup_cdf<DB: DrawingBackend>(
         "fraction of pods",
     )
 }
+
+// After `both!`, which it uses.
+pub mod traffic;

@@ -93,6 +93,22 @@ const EXACT: &[(&str, &str, Unit, &str)] = &[
     ("volume_waits", "volume waits", Count, "times a pod waited because no datastore had room for its volume"),
     ("guest_clusters_ready", "guest clusters ready", Count, "Tanzu Kubernetes clusters whose every node VM booted"),
     ("guest_cluster_ready_max_s", "guest cluster readiness max", Seconds, "the slowest guest cluster, from its creation to all nodes up"),
+    ("requests_sent", "requests sent", Count, "requests the Services' clients sent"),
+    ("requests_completed", "requests answered", Count, "requests an endpoint pod answered"),
+    ("requests_failed", "requests failed", Count, "requests that failed (causes below)"),
+    ("request_latency_mean_s", "request latency mean", Seconds, "mean latency of the answered requests (network, queue, service)"),
+    ("request_latency_p50_s", "request latency p50", Seconds, "half the answered requests took at most this"),
+    ("request_latency_p95_s", "request latency p95", Seconds, "95 % of the answered requests took at most this"),
+    ("request_latency_p99_s", "request latency p99", Seconds, "99 % of the answered requests took at most this"),
+    ("faults_started", "faults started", Count, "fault windows that began"),
+    ("faults_repaired", "faults repaired", Count, "fault windows that ended"),
+    ("network.links", "network links", Count, "links of the topology"),
+    ("network.bytes", "network bytes", Bytes, "bytes carried by all links (requests, vMotions, image pulls)"),
+    ("network.bytes_host_links", "bytes on host links", Bytes, "bytes carried by host-to-switch links"),
+    ("network.bytes_fabric_links", "bytes on fabric links", Bytes, "bytes carried by switch-to-switch links"),
+    ("network.bytes_edge_links", "bytes on edge links", Bytes, "bytes carried by links to NSX edges"),
+    ("network.link_util_mean_max", "busiest link, mean utilisation", Fraction, "the busiest directed link's utilisation over the run"),
+    ("network.link_util_peak", "link utilisation peak", Fraction, "the highest utilisation of any directed link in any sampling interval"),
 ];
 
 /// Per-cluster keys `cluster.<name>.<field>`: field, label, unit, meaning.
@@ -178,6 +194,39 @@ pub fn describe(key: &str) -> Option<MetricInfo> {
                 meaning: format!("{who} refused because {why}"),
             });
         }
+    }
+    if let Some(why) = key.strip_prefix("requests_failed_") {
+        return Some(MetricInfo {
+            label: format!("requests failed: {}", why.replace('_', " ")),
+            unit: Count,
+            meaning: format!("requests that failed because of `{why}`"),
+        });
+    }
+    for (prefix, what) in [
+        ("service.", "Service"),
+        ("lb.", "load balancer"),
+        ("edge.", "NSX edge"),
+    ] {
+        let Some(rest) = key.strip_prefix(prefix) else {
+            continue;
+        };
+        let (name, field) = rest.rsplit_once('.')?;
+        let unit = if field.ends_with("_s") {
+            Seconds
+        } else if field == "bytes" {
+            Bytes
+        } else if field.ends_with("share") || field == "utilisation" {
+            Fraction
+        } else if field == "mean_in_system" || field == "throughput_rps" {
+            Plain
+        } else {
+            Count
+        };
+        return Some(MetricInfo {
+            label: format!("{} ({what} {name})", field.replace('_', " ")),
+            unit,
+            meaning: format!("{what} `{name}`: {}", field.replace('_', " ")),
+        });
     }
     if let Some(why) = key.strip_prefix("quota_refusals_") {
         return Some(MetricInfo {

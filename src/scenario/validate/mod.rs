@@ -3,8 +3,11 @@
 //! Each check names the field path; the loader turns it into a line and column.
 
 mod datacenter;
+mod network;
 mod supervisor;
 mod workload;
+
+pub use network::{defaults as network_defaults, MAX_REQUESTS};
 
 pub use workload::{cpu_mhz, fmt_bytes};
 
@@ -479,6 +482,8 @@ pub fn validate(
     initial_quota(&mut v, &namespaces, &workloads, &clusters);
     kube_checks(&mut v, &namespaces, &workloads, &paths, &clusters);
     let maintenance = maintenance_windows(&mut v, &raw.maintenance, &clusters);
+    let (network, services, faults) =
+        network::network_sections(&mut v, raw, &clusters, &workloads, duration);
     if !v.diags.is_empty() {
         return Err(v.diags);
     }
@@ -494,6 +499,9 @@ pub fn validate(
         namespaces,
         registry,
         hash: 0,
+        network,
+        services,
+        faults,
     })
 }
 

@@ -1066,7 +1066,7 @@ fn pod_kind(v: &mut V, wp: &str, w: &RawWorkload, images: &[ImageSpec]) -> Optio
     }))
 }
 
-fn lifetime(v: &mut V, lp: &str, l: &RawLifetime) -> Option<Lifetime> {
+pub(super) fn lifetime(v: &mut V, lp: &str, l: &RawLifetime) -> Option<Lifetime> {
     let d = match l {
         RawLifetime::Word(w) if w == "forever" => return Some(Lifetime::Forever),
         RawLifetime::Word(w) => {
