@@ -9,9 +9,10 @@
 //! are up; what users submit before is held and submitted then.
 //!
 //! **API path.** A user's request goes through the Token Exchange Service (SAML to JWT,
-//! `tes_latency`), then the control plane's load balancer sends it to one of the three
-//! API servers, round robin. (The NSX issue replaces the round robin by an NSX L4 load
-//! balancer.) Controllers, the scheduler and Spherelets are inside the cluster and skip
+//! `tes_latency`), then the control plane's NSX L4 load balancer (a pool of the three API
+//! servers, `ROUND_ROBIN` — NSX's default — with NSX's default active monitor;
+//! `model/nsx.rs`) sends it to one of them; a connection is open while its request is in
+//! the server. Controllers, the scheduler and Spherelets are inside the cluster and skip
 //! the token exchange. Each API server works on `api_inflight` requests at once, each
 //! taking `api_service_time`; the rest queue in FIFO order, so a burst of requests waits.
 //!
@@ -24,8 +25,10 @@
 use super::event::Event;
 use super::ids::{ClusterId, GroupId, HostId};
 use super::instance::InstanceId;
+use super::nsx::Pool;
 use super::world::{Observer, World};
 use crate::engine::{Id, SimDuration, SimTime};
+use crate::policy::lb::{Algorithm, MonitorParams};
 use crate::scenario::SupervisorSpec;
 use std::collections::VecDeque;
 
@@ -61,7 +64,8 @@ struct ApiServer {
 #[derive(Clone, Debug)]
 pub struct Api {
     servers: Vec<ApiServer>,
-    next: usize,
+    /// The NSX pool of the three servers (its member `i` is server `i`), once enabled.
+    pub pool: Option<u32>,
     requests: Vec<Option<ApiRequest>>,
     free: Vec<u32>,
 }
@@ -70,7 +74,7 @@ impl Api {
     fn new() -> Self {
         Api {
             servers: vec![ApiServer::default(); 3],
-            next: 0,
+            pool: None,
             requests: Vec::new(),
             free: Vec::new(),
         }
@@ -186,6 +190,19 @@ impl World {
         let heartbeat = s.spec.heartbeat;
         let held = std::mem::take(&mut s.held);
         obs.supervisor_enabled(now, cluster, now - SimTime::ZERO);
+        // The control plane's load balancer: an NSX pool of the three API servers.
+        let mut pool = Pool::new(
+            format!("{}/kube-api", self.clusters[cluster].name),
+            Algorithm::RoundRobin,
+            MonitorParams::default(),
+            SimDuration::ZERO,
+        );
+        pool.add_balancer(now);
+        for server in 0..3 {
+            pool.add_member(now, 1, server);
+        }
+        let p = self.add_pool(now, pool);
+        self.supervisor(cluster).api.pool = Some(p);
         // Heartbeats start, spread over the interval so that nodes do not renew in step.
         let c = &self.clusters[cluster];
         let (first, n) = (c.first_host.0, c.host_count);
@@ -235,10 +252,15 @@ impl World {
     }
 
     pub(super) fn api_arrive(&mut self, now: SimTime, cluster: ClusterId, request: u32) {
+        // The control plane's NSX load balancer picks a server (balancer 0 of its pool).
+        let pool = self.supervisor(cluster).api.pool.expect("enabled") as usize;
+        let server = match self.nsx.pools[pool].pick(now, 0, request as u64) {
+            Some(m) => m as usize,
+            // No API server is up: the request waits at the first (the HA issue fails
+            // control-plane VMs; until then all three stay up).
+            None => 0,
+        };
         let s = self.supervisor(cluster);
-        // The control plane's load balancer: round robin over the three API servers.
-        let server = s.api.next;
-        s.api.next = (s.api.next + 1) % s.api.servers.len();
         let (inflight, service) = (s.spec.api_inflight, s.spec.api_service_time);
         let srv = &mut s.api.servers[server];
         if srv.busy < inflight {
@@ -264,6 +286,8 @@ impl World {
         request: u32,
         obs: &mut O,
     ) {
+        let pool = self.supervisor(cluster).api.pool.expect("enabled");
+        self.nsx.pools[pool as usize].close(0, server as u32);
         let s = self.supervisor(cluster);
         let service = s.spec.api_service_time;
         let r = s.api.take(request);
