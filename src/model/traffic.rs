@@ -311,6 +311,14 @@ pub fn install(world: &mut World, scenario: &Scenario, streams: &StreamFactory) 
     t.services_of_group = vec![Vec::new(); groups];
     t.clients_of_group = vec![Vec::new(); groups];
     t.segment_of_group = vec![0; groups];
+    // A pod group of a vSphere Namespace is on its namespace's segment (NCP gives each
+    // namespace its own), unless `network.segments` names it.
+    let named = scenario.network.segments.len();
+    for (g, w) in scenario.workloads.iter().enumerate() {
+        if let Some(ns) = w.namespace {
+            t.segment_of_group[g] = (named + 1 + ns) as u16;
+        }
+    }
     for (si, seg) in scenario.network.segments.iter().enumerate() {
         for &g in &seg.groups {
             t.segment_of_group[g] = (si + 1) as u16;
