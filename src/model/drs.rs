@@ -211,6 +211,7 @@ impl World {
         self.queue
             .schedule_in(plan.duration, Event::MigrationDone { vm });
         obs.migration_started(now, &plan);
+        obs.migration_begun(now, self, vm, params.cpu_overhead, overhead, overhead);
         self.host_updated(now, src, obs);
         self.host_updated(now, dst, obs);
     }
@@ -268,6 +269,7 @@ impl World {
             self.hosts[src].local as usize,
         );
         self.groups[group].count(src_local, -1);
+        obs.migration_ended(now, self, vm);
         obs.migration_done(now);
         self.host_updated(now, src, obs);
         self.host_updated(now, dst, obs);

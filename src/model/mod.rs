@@ -2,6 +2,7 @@
 //! handlers that change them. No file, terminal or clock access here.
 
 pub mod build;
+pub mod consolidation;
 pub mod dpm;
 pub mod drs;
 pub mod entitlement;

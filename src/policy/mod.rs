@@ -2,6 +2,7 @@
 //! [`view::ClusterView`] and returns a decision that the model carries out.
 
 pub mod balance;
+pub mod consolidation;
 pub mod index;
 pub mod placement;
 pub mod view;

@@ -54,6 +54,18 @@ pub fn render(
                 .into_bytes(),
         },
     ];
+    if !rec.consolidation_log.is_empty() {
+        // One line per consolidation pass: what it found and every migration it started.
+        files.push(OutputFile {
+            path: "consolidation.jsonl".into(),
+            bytes: rec
+                .consolidation_log
+                .iter()
+                .flat_map(|l| [l.as_str(), "\n"])
+                .collect::<String>()
+                .into_bytes(),
+        });
+    }
     if opts.plots {
         for (name, png, svg) in plot::all(rec)? {
             files.push(OutputFile {

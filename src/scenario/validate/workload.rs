@@ -119,17 +119,53 @@ pub(super) fn workload(
         }
     }
 
-    let kind = if is_pod {
+    // A trace gives the arrivals, lifetimes, sizes and demand (`trace_workload.rs`).
+    let traced = match (&w.trace, is_pod) {
+        (Some(_), true) => {
+            v.err(
+                &format!("{wp}.trace"),
+                "`trace` is for vm-group: trace-driven pod groups are not supported",
+                "make the group a `vm-group`",
+            );
+            None
+        }
+        (Some(t), false) => super::trace_workload::traced(v, wp, w, t, duration),
+        (None, _) => None,
+    };
+    let has_trace = w.trace.is_some();
+    if has_trace {
+        for (f, present) in [
+            ("arrival", w.arrival.is_some()),
+            ("lifetime", w.lifetime.is_some()),
+            ("demand", w.demand.is_some()),
+        ] {
+            if present {
+                v.err(
+                    &format!("{wp}.{f}"),
+                    format!("`{f}` comes from the trace"),
+                    "remove it: the trace gives each instance its arrival, lifetime and demand",
+                );
+            }
+        }
+    }
+    let kind = if has_trace {
+        traced.as_ref().map(|t| t.kind.clone())
+    } else if is_pod {
         pod_kind(v, wp, w, images)
     } else {
         vm_kind(v, wp, w)
     };
 
     let lifetime = match &w.lifetime {
+        _ if has_trace => Some(Lifetime::Forever),
         None => Some(Lifetime::Forever),
         Some(l) => lifetime(v, &format!("{wp}.lifetime"), l),
     };
-    let (demand, demand_every) = demand(v, &format!("{wp}.demand"), w.demand.as_ref());
+    let (demand, demand_every) = match &traced {
+        Some(t) => (Some(t.demand.clone()), Some(t.demand_every)),
+        None if has_trace => (None, None),
+        None => demand(v, &format!("{wp}.demand"), w.demand.as_ref()),
+    };
     let rules = match &w.rules {
         None => Some(Rules::default()),
         Some(_) if is_pod => {
@@ -140,7 +176,7 @@ pub(super) fn workload(
             );
             None
         }
-        Some(r) => rules(v, &format!("{wp}.rules"), r, cluster_spec, &w.arrival),
+        Some(r) => rules(v, &format!("{wp}.rules"), r, cluster_spec, w.arrival.as_ref()),
     };
     let dirty_rate = match &w.dirty_rate {
         Some(_) if is_pod => {
@@ -176,16 +212,28 @@ pub(super) fn workload(
     if let (Some(k), Some(c)) = (&kind, cluster_spec) {
         check_fits(v, wp, &w.name, k, c);
     }
-    let arrival = arrival(
-        v,
-        &format!("{wp}.arrival"),
-        &w.arrival,
-        kind.as_ref(),
-        lifetime.as_ref(),
-        w.lifetime.is_some(),
-        cluster_spec,
-        duration,
-    );
+    let arrival = match (&traced, &w.arrival) {
+        (Some(t), _) => Some(t.arrival.clone()),
+        (None, _) if has_trace => None,
+        (None, Some(a)) => arrival(
+            v,
+            &format!("{wp}.arrival"),
+            a,
+            kind.as_ref(),
+            lifetime.as_ref(),
+            w.lifetime.is_some(),
+            cluster_spec,
+            duration,
+        ),
+        (None, None) => {
+            v.err(
+                wp,
+                format!("`{wp}` lacks the required field `arrival`"),
+                "add e.g. `arrival: { poisson: { rate: 2/h } }`, or `trace: { file: trace.csv }`",
+            );
+            None
+        }
+    };
 
     Some(WorkloadSpec {
         name: w.name.clone(),
@@ -198,6 +246,7 @@ pub(super) fn workload(
         dirty_rate: dirty_rate?,
         rules: rules?,
         on_no_fit: on_no_fit?,
+        trace: traced.map(|t| t.instances),
     })
 }
 
@@ -795,10 +844,10 @@ fn demand(
         let interval = v.duration(&format!("{p}.interval"), &t.interval, false);
         let columns = read_trace(v, &format!("{p}.file"), &t.file);
         columns.zip(interval).map(|(columns, interval)| {
-            DemandModel::Trace(std::sync::Arc::new(DemandTrace {
+            DemandModel::Trace(std::sync::Arc::new(DemandTrace::repeating(
                 columns,
-                interval_s: interval.as_secs_f64(),
-            }))
+                interval.as_secs_f64(),
+            )))
         })
     } else {
         let b = d.bursts.as_ref().expect("one given");
@@ -873,7 +922,7 @@ fn rules(
     rp: &str,
     r: &RawRules,
     cluster: Option<&ClusterSpec>,
-    arrival: &RawArrival,
+    arrival: Option<&RawArrival>,
 ) -> Option<Rules> {
     let vms = match r.vms.as_deref() {
         None => Some(None),
@@ -949,7 +998,7 @@ fn rules(
             .as_ref()
             .filter(|_| must)
             .map_or(names.len(), |h| h.len());
-        let at_once = match (&arrival.at_start, &arrival.times) {
+        let at_once = match arrival.map_or((&None, &None), |a| (&a.at_start, &a.times)) {
             (Some(n), _) => units::parse_count(&n.0).unwrap_or(0) as usize,
             (_, Some(t)) => t.len(),
             _ => 0,
