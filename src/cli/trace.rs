@@ -155,7 +155,9 @@ pub fn import_command(format: &str, src: &Path, out: &Path, opts: Options, quiet
     };
     let mut w = BufWriter::with_capacity(1 << 20, file);
     let mut report = Report::default();
-    let result = w.write_all(header().as_bytes()).map_err(|e| Failure::Io(e.to_string()));
+    let result = w
+        .write_all(header().as_bytes())
+        .map_err(|e| Failure::Io(e.to_string()));
     let result = result.and_then(|_| {
         let mut sink = |row: TraceRow| {
             w.write_all(row.to_line().as_bytes())?;

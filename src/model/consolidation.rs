@@ -318,8 +318,17 @@ impl World {
             g.spec.rules == crate::scenario::Rules::default()
                 || g.allows(host, true, Some(vm_list[vm].host))
         };
+        let any_rules = groups
+            .iter()
+            .any(|g| self.groups[*g].spec.rules != crate::scenario::Rules::default());
         let mut rng = cons.rng.clone();
-        let plan = policy::plan(&hosts, &vm_list, params, &allowed, &mut rng);
+        let plan = policy::plan(
+            &hosts,
+            &vm_list,
+            params,
+            any_rules.then_some(&allowed as &dyn Fn(usize, usize) -> bool),
+            &mut rng,
+        );
         let sources: Vec<usize> = vm_list.iter().map(|v| v.host).collect();
         drop(hosts);
         drop(vm_list);
@@ -328,10 +337,7 @@ impl World {
         // Carry it out.
         let mut moves = Vec::with_capacity(plan.migrations.len());
         for &(vm, dst) in &plan.migrations {
-            let (id, src) = (
-                ids[vm],
-                HostId::from_index(first + sources[vm]),
-            );
+            let (id, src) = (ids[vm], HostId::from_index(first + sources[vm]));
             let dst = HostId::from_index(first + dst);
             if let Some(inst) = self.instances.get(id) {
                 moves.push((

@@ -156,9 +156,7 @@ impl World {
             Event::ExitMaintenance { host } => self.on_exit_maintenance(now, host, obs),
             Event::HostPoweredOn { host } => self.on_host_powered_on(now, host, obs),
             Event::HostInStandby { host } => self.on_host_in_standby(now, host, obs),
-            Event::ConsolidationPass { cluster } => {
-                self.on_consolidation_pass(now, cluster, obs)
-            }
+            Event::ConsolidationPass { cluster } => self.on_consolidation_pass(now, cluster, obs),
             Event::SimpleMigrationDone { vm } => self.on_simple_migration_done(now, vm, obs),
             Event::HostAsleep { host } => self.on_host_asleep(now, host, obs),
             Event::HostAwake { host } => self.on_host_awake(now, host, obs),
@@ -194,12 +192,7 @@ impl World {
                     CpuAmount::Millicores(vm.vcpus as u64 * 1000),
                     vm.memory,
                 ));
-                (
-                    Request { cpu, memory, vcpus },
-                    ImageId(0),
-                    size,
-                    mem,
-                )
+                (Request { cpu, memory, vcpus }, ImageId(0), size, mem)
             }
             WorkloadKind::Pod(p) => {
                 let cpu = p.request_cpu.draw(&mut g.size_rng);

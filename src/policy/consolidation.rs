@@ -47,11 +47,6 @@ pub const ADAPTIVE_MIN_HISTORY: usize = 12;
 /// `PowerVmAllocationPolicyMigrationLocalRegression`).
 pub const REGRESSION_LENGTH: usize = 10;
 
-/// Fixed-point scale of summed host histories, so that adding and removing a VM's
-/// contribution is exact (a removed VM leaves exact zeros, which the history trimming
-/// depends on).
-const HIST_ONE: f64 = (1u64 << 40) as f64;
-
 /// An overload detector with its parameter.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Detector {
@@ -82,18 +77,26 @@ pub struct HostLoad<'a> {
 impl Detector {
     /// Whether the host is overloaded.
     pub fn overloaded(&self, h: &HostLoad) -> bool {
+        let mut buf = [0.0; HISTORY_LENGTH];
+        let n = h.history.len().min(HISTORY_LENGTH);
+        buf[..n].copy_from_slice(&h.history[..n]);
+        self.overloaded_with(h, &mut buf[..n])
+    }
+
+    /// [`overloaded`](Self::overloaded), with the history in a buffer it may reorder.
+    fn overloaded_with(&self, h: &HostLoad, history: &mut [f64]) -> bool {
         let utilisation = h.requested_mhz / h.capacity_mhz;
         let fallback = || utilisation > self.fallback_threshold;
         match self.kind {
             OverloadDetector::Thr => utilisation > self.safety,
             OverloadDetector::Iqr | OverloadDetector::Mad => {
-                if h.history.len() < ADAPTIVE_MIN_HISTORY {
+                if history.len() < ADAPTIVE_MIN_HISTORY {
                     return fallback();
                 }
                 let spread = if self.kind == OverloadDetector::Iqr {
-                    iqr(h.history)
+                    iqr_in_place(history)
                 } else {
-                    mad(h.history)
+                    mad_in_place(history)
                 };
                 utilisation > 1.0 - self.safety * spread
             }
@@ -114,7 +117,13 @@ impl Detector {
             return None;
         }
         // Oldest first, x = 1..=10.
-        let y: Vec<f64> = h.history[..REGRESSION_LENGTH].iter().rev().copied().collect();
+        let mut y = [0.0; REGRESSION_LENGTH];
+        for (yi, hi) in y
+            .iter_mut()
+            .zip(h.history[..REGRESSION_LENGTH].iter().rev())
+        {
+            *yi = *hi;
+        }
         let (a, b) = if self.kind == OverloadDetector::Lrr {
             robust_loess_estimates(&y)
         } else {
@@ -142,33 +151,55 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     lower + (pos - pos.floor()) * (upper - lower)
 }
 
-fn sorted(data: &[f64]) -> Vec<f64> {
-    let mut s = data.to_vec();
-    s.sort_by(f64::total_cmp);
-    s
-}
-
 /// The median (CloudSim `MathUtil.median`).
 pub fn median(data: &[f64]) -> f64 {
-    percentile(&sorted(data), 50.0)
+    let mut s = data.to_vec();
+    median_in_place(&mut s)
+}
+
+/// The median of `data` (reordered): the middle value, or the mean of the two middle
+/// ones, which is what [`percentile`] at 50 gives; found by selection, not sorting.
+fn median_in_place(data: &mut [f64]) -> f64 {
+    let n = data.len();
+    let (left, upper, _) = data.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let upper = *upper;
+    if n % 2 == 1 {
+        upper
+    } else {
+        let lower = left.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        lower + 0.5 * (upper - lower)
+    }
 }
 
 /// Median absolute deviation (CloudSim `MathUtil.mad`): the median of |x − median|.
 pub fn mad(data: &[f64]) -> f64 {
-    let m = median(data);
-    let dev: Vec<f64> = data.iter().map(|x| (m - x).abs()).collect();
-    median(&dev)
+    let mut s = data.to_vec();
+    mad_in_place(&mut s)
+}
+
+/// MAD of `data`, which it reorders and overwrites.
+fn mad_in_place(data: &mut [f64]) -> f64 {
+    let m = median_in_place(data);
+    data.iter_mut().for_each(|x| *x = (m - *x).abs());
+    median_in_place(data)
 }
 
 /// Interquartile range as CloudSim's `MathUtil.iqr` computes it: in the sorted data,
 /// Q1 is element `round(0.25 (n + 1))` and Q3 element `round(0.75 (n + 1))` (1-based,
 /// rounding halves up).
 pub fn iqr(data: &[f64]) -> f64 {
-    let s = sorted(data);
+    let mut s = data.to_vec();
+    iqr_in_place(&mut s)
+}
+
+/// IQR of `data`, which it reorders (by selection).
+fn iqr_in_place(s: &mut [f64]) -> f64 {
     let n = s.len() as f64;
     let q1 = ((0.25 * (n + 1.0)) + 0.5).floor() as usize - 1;
-    let q3 = ((0.75 * (n + 1.0)) + 0.5).floor() as usize - 1;
-    s[q3.min(s.len() - 1)] - s[q1]
+    let q3 = (((0.75 * (n + 1.0)) + 0.5).floor() as usize - 1).min(s.len() - 1);
+    let hi = *s.select_nth_unstable_by(q3, f64::total_cmp).1;
+    let (_, lo, _) = s[..=q3].select_nth_unstable_by(q1, f64::total_cmp);
+    hi - *lo
 }
 
 /// Ordinary least squares of `y` on `x` with an intercept: (intercept, slope); NaN when
@@ -213,11 +244,14 @@ pub fn tricube_weights(n: usize) -> Vec<f64> {
 }
 
 /// Local regression of `y` (oldest first) on 1..=n: (intercept, slope), as CloudSim's
-/// `getLoessParameterEstimates`. With tricube weights, none of which is zero, this is
-/// ordinary least squares.
+/// `getLoessParameterEstimates`. Its tricube weights are never zero (each is at least
+/// 1), so CloudSim's weighting never applies and this is ordinary least squares.
 pub fn loess_estimates(y: &[f64]) -> (f64, f64) {
-    let x: Vec<f64> = (1..=y.len()).map(|i| i as f64).collect();
-    weighted_regression(&x, y, &tricube_weights(y.len()))
+    let mut x = [0.0; HISTORY_LENGTH];
+    for (i, xi) in x.iter_mut().enumerate() {
+        *xi = (i + 1) as f64;
+    }
+    least_squares(&x[..y.len()], y)
 }
 
 /// Robust local regression (`getRobustLoessParameterEstimates`): a second fit with
@@ -257,6 +291,21 @@ pub fn robust_loess_estimates(y: &[f64]) -> (f64, f64) {
 /// R² of VM i on the others is `1 − 1 / (C⁻¹)ᵢᵢ` with `C` the correlation matrix of all
 /// the histories, one matrix inversion instead of n regressions.
 pub fn max_correlation(histories: &[&[f32]]) -> Option<usize> {
+    let r2 = r_squared(histories)?;
+    let mut best = 0;
+    let mut best_r2 = f64::MIN_POSITIVE;
+    for (i, r) in r2.iter().enumerate() {
+        if *r > best_r2 {
+            best_r2 = *r;
+            best = i;
+        }
+    }
+    Some(best)
+}
+
+/// For each history, the R² of its regression on all the others (see
+/// [`max_correlation`]), or `None` when that cannot be computed.
+pub fn r_squared(histories: &[&[f32]]) -> Option<Vec<f64>> {
     let n = histories.len();
     let m = histories.iter().map(|h| h.len()).min().unwrap_or(0);
     if n < 2 || m <= n {
@@ -283,16 +332,7 @@ pub fn max_correlation(histories: &[&[f32]]) -> Option<usize> {
         }
     }
     let inv_diag = cholesky_inverse_diagonal(&corr, n)?;
-    let mut best = 0;
-    let mut best_r2 = f64::MIN_POSITIVE;
-    for (i, d) in inv_diag.iter().enumerate() {
-        let r2 = 1.0 - 1.0 / d;
-        if r2 > best_r2 {
-            best_r2 = r2;
-            best = i;
-        }
-    }
-    Some(best)
+    Some(inv_diag.iter().map(|d| 1.0 - 1.0 / d).collect())
 }
 
 /// The diagonal of the inverse of a symmetric positive definite `n x n` matrix, by
@@ -414,7 +454,13 @@ struct State<'a, 'b> {
     reserved_cpu: Vec<f64>,
     reserved_mem: Vec<u64>,
     memory: Vec<u64>,
-    history: Vec<[i64; HISTORY_LENGTH]>,
+    /// Per host, its history summed over its VMs, and per value how many VMs add
+    /// something to it: where none does the sum is set to exactly 0, so the trimming of
+    /// trailing zeros does not depend on rounding.
+    history: Vec<[f64; HISTORY_LENGTH]>,
+    nonzero: Vec<[u16; HISTORY_LENGTH]>,
+    /// Each host's power at the start of the pass (PABFD's baseline).
+    base_watts: Vec<f64>,
     params: PlanParams,
 }
 
@@ -429,7 +475,12 @@ impl<'a, 'b> State<'a, 'b> {
             reserved_cpu: hosts.iter().map(|h| h.cpu_reserved_mhz).collect(),
             reserved_mem: hosts.iter().map(|h| h.mem_reserved).collect(),
             memory: vec![0; n],
-            history: vec![[0; HISTORY_LENGTH]; n],
+            history: vec![[0.0; HISTORY_LENGTH]; n],
+            nonzero: vec![[0; HISTORY_LENGTH]; n],
+            base_watts: hosts
+                .iter()
+                .map(|h| h.power.watts(h.utilisation_mhz / h.capacity_mhz))
+                .collect(),
             params,
         };
         for (i, vm) in vms.iter().enumerate() {
@@ -438,10 +489,10 @@ impl<'a, 'b> State<'a, 'b> {
         s
     }
 
-    fn contribution(&self, vm: usize, host: usize, k: usize) -> i64 {
-        let v = &self.vms[vm];
-        (v.history[k] as f64 * v.size_mhz / self.hosts[host].capacity_mhz * HIST_ONE).round()
-            as i64
+    /// What `vm` adds to `host`'s history: its values weighted by its size over the
+    /// host's capacity (CloudSim `PowerHostUtilizationHistory`).
+    fn weight(&self, vm: usize, host: usize) -> f64 {
+        self.vms[vm].size_mhz / self.hosts[host].capacity_mhz
     }
 
     /// Puts `vm` on `host` (`admit`: count its reservation, for a VM arriving there).
@@ -454,8 +505,12 @@ impl<'a, 'b> State<'a, 'b> {
             self.reserved_cpu[host] += self.reserve_mhz(vm, host);
             self.reserved_mem[host] += v.reserve_mem;
         }
-        for k in 0..v.history.len().min(HISTORY_LENGTH) {
-            self.history[host][k] += self.contribution(vm, host, k);
+        let w = self.weight(vm, host);
+        for (k, u) in v.history.iter().take(HISTORY_LENGTH).enumerate() {
+            if *u != 0.0 {
+                self.history[host][k] += *u as f64 * w;
+                self.nonzero[host][k] += 1;
+            }
         }
     }
 
@@ -470,8 +525,16 @@ impl<'a, 'b> State<'a, 'b> {
             self.reserved_cpu[host] -= self.reserve_mhz(vm, host);
             self.reserved_mem[host] -= v.reserve_mem;
         }
-        for k in 0..v.history.len().min(HISTORY_LENGTH) {
-            self.history[host][k] -= self.contribution(vm, host, k);
+        let w = self.weight(vm, host);
+        for (k, u) in v.history.iter().take(HISTORY_LENGTH).enumerate() {
+            if *u != 0.0 {
+                self.nonzero[host][k] -= 1;
+                self.history[host][k] = if self.nonzero[host][k] == 0 {
+                    0.0
+                } else {
+                    self.history[host][k] - *u as f64 * w
+                };
+            }
         }
     }
 
@@ -484,22 +547,30 @@ impl<'a, 'b> State<'a, 'b> {
         }
     }
 
-    /// The host's history as a detector reads it: most recent first, trailing zeros
-    /// trimmed, at least one value (CloudSim's `trimZeroTail`), with `extra` VM's
-    /// contribution added.
-    fn host_history(&self, host: usize, extra: Option<usize>) -> Vec<f64> {
-        let mut sums = self.history[host];
+    /// The host's history as a detector reads it, into `out`: most recent first,
+    /// trailing zeros trimmed, at least one value (CloudSim's `trimZeroTail`), with
+    /// `extra` VM's contribution added. Returns its length.
+    fn host_history(
+        &self,
+        host: usize,
+        extra: Option<usize>,
+        out: &mut [f64; HISTORY_LENGTH],
+    ) -> usize {
+        *out = self.history[host];
+        let mut len = self.nonzero[host]
+            .iter()
+            .rposition(|c| *c != 0)
+            .map_or(0, |i| i + 1);
         if let Some(vm) = extra {
-            for (k, s) in sums
-                .iter_mut()
-                .enumerate()
-                .take(self.vms[vm].history.len().min(HISTORY_LENGTH))
-            {
-                *s += self.contribution(vm, host, k);
+            let w = self.weight(vm, host);
+            for (k, u) in self.vms[vm].history.iter().take(HISTORY_LENGTH).enumerate() {
+                if *u != 0.0 {
+                    out[k] += *u as f64 * w;
+                    len = len.max(k + 1);
+                }
             }
         }
-        let len = sums.iter().rposition(|s| *s != 0).map_or(1, |i| i + 1);
-        sums[..len].iter().map(|s| *s as f64 / HIST_ONE).collect()
+        len.max(1)
     }
 
     fn max_migration_s(&self, host: usize, extra: Option<usize>) -> f64 {
@@ -516,23 +587,30 @@ impl<'a, 'b> State<'a, 'b> {
     fn overloaded(&self, host: usize, extra: Option<usize>) -> bool {
         let d = &self.params.detector;
         let requested = self.requested[host] + extra.map_or(0.0, |v| self.vms[v].demand_mhz);
-        let needs_history = d.kind != OverloadDetector::Thr;
-        let history = if needs_history {
-            self.host_history(host, extra)
+        let mut buf = [0.0; HISTORY_LENGTH];
+        let len = if d.kind == OverloadDetector::Thr {
+            1
         } else {
-            Vec::new()
+            self.host_history(host, extra, &mut buf)
         };
-        let max_migration_s = if matches!(d.kind, OverloadDetector::Lr | OverloadDetector::Lrr) {
+        let regression = matches!(d.kind, OverloadDetector::Lr | OverloadDetector::Lrr);
+        let max_migration_s = if regression && len >= REGRESSION_LENGTH {
             self.max_migration_s(host, extra)
         } else {
             0.0
         };
-        d.overloaded(&HostLoad {
+        let (history, rest) = buf.split_at_mut(len);
+        let load = HostLoad {
             requested_mhz: requested,
             capacity_mhz: self.hosts[host].capacity_mhz,
-            history: &history,
+            history: &rest[..0],
             max_migration_s,
-        })
+        };
+        if regression {
+            d.overloaded(&HostLoad { history, ..load })
+        } else {
+            d.overloaded_with(&load, history)
+        }
     }
 
     /// The VM to move off an overloaded host next, if any may move.
@@ -594,16 +672,18 @@ impl<'a, 'b> State<'a, 'b> {
             {
                 continue;
             }
+            let after = ((host.utilisation_mhz + v.demand_mhz) / host.capacity_mhz).min(1.0);
+            let growth = host.power.watts(after) - self.base_watts[h];
+            // Only a host that would win is asked the (dearer) detector question: the
+            // choice is the same as testing every host first.
+            if growth >= least {
+                continue;
+            }
             if host.utilisation_mhz != 0.0 && self.overloaded(h, Some(vm)) {
                 continue;
             }
-            let before = host.utilisation_mhz / host.capacity_mhz;
-            let after = ((host.utilisation_mhz + v.demand_mhz) / host.capacity_mhz).min(1.0);
-            let growth = host.power.watts(after) - host.power.watts(before);
-            if growth < least {
-                least = growth;
-                best = Some(h);
-            }
+            least = growth;
+            best = Some(h);
         }
         best
     }
@@ -614,19 +694,94 @@ fn by_demand_decreasing(vms: &[PlanVm], list: &mut [usize]) {
     list.sort_by(|a, b| vms[*b].demand_mhz.total_cmp(&vms[*a].demand_mhz));
 }
 
+/// The sleeping hosts that nothing has been sent to in this pass, by kind (capacity,
+/// cores, memory, bandwidth and power model): such hosts of one kind are
+/// interchangeable, so PABFD need only look at the first of each kind (any other would
+/// tie with it and lose the tie). The rest of the hosts are always looked at.
+struct Candidates {
+    /// Hosts that are not untouched sleepers, in index order.
+    others: Vec<usize>,
+    /// Per kind, its untouched sleepers, highest index first (the next is popped).
+    sleepers: Vec<Vec<usize>>,
+    kind_of: Vec<usize>,
+}
+
+impl Candidates {
+    fn new(hosts: &[PlanHost], dedupe: bool) -> Self {
+        let mut kinds: Vec<&PlanHost> = Vec::new();
+        let mut kind_of = vec![usize::MAX; hosts.len()];
+        let (mut others, mut sleepers): (Vec<usize>, Vec<Vec<usize>>) = (Vec::new(), Vec::new());
+        for (i, h) in hosts.iter().enumerate() {
+            let sleeper = dedupe
+                && h.state == HostState::Asleep
+                && h.utilisation_mhz == 0.0
+                && h.cpu_reserved_mhz == 0.0
+                && h.mem_reserved == 0;
+            if !sleeper {
+                others.push(i);
+                continue;
+            }
+            let same = |k: &&PlanHost| {
+                k.capacity_mhz == h.capacity_mhz
+                    && k.core_mhz == h.core_mhz
+                    && k.mem_capacity == h.mem_capacity
+                    && k.migration_bandwidth == h.migration_bandwidth
+                    && k.power == h.power
+            };
+            let k = match kinds.iter().position(same) {
+                Some(k) => k,
+                None => {
+                    kinds.push(h);
+                    sleepers.push(Vec::new());
+                    kinds.len() - 1
+                }
+            };
+            kind_of[i] = k;
+            sleepers[k].push(i);
+        }
+        sleepers.iter_mut().for_each(|s| s.reverse());
+        Candidates {
+            others,
+            sleepers,
+            kind_of,
+        }
+    }
+
+    /// The hosts to look at, in index order.
+    fn list(&self) -> Vec<usize> {
+        let mut l = self.others.clone();
+        l.extend(self.sleepers.iter().filter_map(|s| s.last().copied()));
+        l.sort_unstable();
+        l
+    }
+
+    /// `host` received a VM: it is no longer interchangeable.
+    fn used(&mut self, host: usize) {
+        let k = self.kind_of[host];
+        if k != usize::MAX && self.sleepers[k].last() == Some(&host) {
+            self.sleepers[k].pop();
+            let at = self.others.partition_point(|h| *h < host);
+            self.others.insert(at, host);
+            self.kind_of[host] = usize::MAX;
+        }
+    }
+}
+
 /// One consolidation pass over a snapshot. `allowed(vm, host)` says whether the VM's
-/// rules let it go to the host; `rng` draws RS's choices.
+/// rules let it go to the host (`None`: no VM has rules); `rng` draws RS's choices.
 pub fn plan(
     hosts: &[PlanHost],
     vms: &[PlanVm],
     params: PlanParams,
-    allowed: &dyn Fn(usize, usize) -> bool,
+    allowed: Option<&dyn Fn(usize, usize) -> bool>,
     rng: &mut RngStream,
 ) -> Plan {
     let n = hosts.len();
     let mut st = State::new(hosts, vms, params);
     let mut out = Plan::default();
-    let all: Vec<usize> = (0..n).collect();
+    let mut candidates = Candidates::new(hosts, allowed.is_none());
+    let anywhere = |_: usize, _: usize| true;
+    let allowed: &dyn Fn(usize, usize) -> bool = allowed.unwrap_or(&anywhere);
 
     // 1-2. Overloaded hosts, and the VMs that leave them.
     out.overloaded = (0..n)
@@ -650,8 +805,9 @@ pub fn plan(
     by_demand_decreasing(vms, &mut leaving);
     let mut destinations = vec![false; n];
     for vm in leaving {
-        match st.best_host(vm, &all, &excluded, allowed) {
+        match st.best_host(vm, &candidates.list(), &excluded, allowed) {
             Some(h) => {
+                candidates.used(h);
                 st.attach(vm, h, true);
                 destinations[h] = true;
                 out.migrations.push((vm, h));
@@ -759,9 +915,15 @@ mod tests {
         assert!(d.overloaded(&load(896.0)));
         // With 11 values the fallback threshold 0.7 applies.
         let short = &h[..11];
-        let l = HostLoad { history: short, ..load(750.0) };
+        let l = HostLoad {
+            history: short,
+            ..load(750.0)
+        };
         assert!(d.overloaded(&l));
-        let l = HostLoad { history: short, ..load(700.0) };
+        let l = HostLoad {
+            history: short,
+            ..load(700.0)
+        };
         assert!(!d.overloaded(&l));
     }
 
@@ -801,7 +963,10 @@ mod tests {
         let h: Vec<f64> = (0..10).map(|i| 0.50 - 0.02 * i as f64).collect();
         let y: Vec<f64> = h.iter().rev().copied().collect();
         let (a, b) = loess_estimates(&y);
-        assert!((a - 0.30).abs() < 1e-12 && (b - 0.02).abs() < 1e-12, "{a} {b}");
+        assert!(
+            (a - 0.30).abs() < 1e-12 && (b - 0.02).abs() < 1e-12,
+            "{a} {b}"
+        );
         let (ra, rb) = robust_loess_estimates(&y);
         assert!((ra - 0.30).abs() < 1e-12 && (rb - 0.02).abs() < 1e-12);
         let mut d = Detector {
@@ -821,7 +986,10 @@ mod tests {
         d.safety = 2.0;
         assert!(d.overloaded(&load));
         // Nine values: the fallback (0.5 is not above 0.7).
-        let short = HostLoad { history: &h[..9], ..load };
+        let short = HostLoad {
+            history: &h[..9],
+            ..load
+        };
         assert_eq!(d.predicted(&short), None);
         assert!(!d.overloaded(&short));
     }
@@ -862,20 +1030,55 @@ mod tests {
         assert!(d.overloaded(&load(801.0)));
     }
 
+    /// Centred, a = 0.1 x [1, −1, 1, −1, 0, 0], b = 0.1 x [1, −1, 0.5, −0.5, 0.5, −0.5],
+    /// c = 0.1 x [1, 1, −1, −1, 0, 0] (each plus 0.5): c is orthogonal to a and b, and
+    /// a.b / (|a| |b|) = 3 / sqrt(4 x 3) = 0.866, so r² = 0.75. The correlation matrix is
+    /// block-diagonal: R² of a on (b, c) and of b on (a, c) is 0.75, of c on (a, b) 0.
     #[test]
-    fn max_correlation_picks_the_history_the_others_explain() {
-        // Three VMs, 6 values: a and b move together (b = 2a + 0.1), c is unrelated; a
-        // and b are each explained by the other (R² = 1), c is not. The first of them.
+    fn r_squared_by_hand() {
+        let a = [0.6f32, 0.4, 0.6, 0.4, 0.5, 0.5];
+        let b = [0.6f32, 0.4, 0.55, 0.45, 0.55, 0.45];
+        let c = [0.6f32, 0.6, 0.4, 0.4, 0.5, 0.5];
+        let r2 = r_squared(&[&c, &a, &b]).unwrap();
+        assert!(r2[0].abs() < 1e-5, "{r2:?}");
+        assert!(
+            (r2[1] - 0.75).abs() < 1e-5 && (r2[2] - 0.75).abs() < 1e-5,
+            "{r2:?}"
+        );
+        assert_ne!(
+            max_correlation(&[&c, &a, &b]),
+            Some(0),
+            "never the unrelated VM"
+        );
+        // Two VMs: each explains the other equally (r² = 0.75): the first.
+        assert_eq!(max_correlation(&[&a, &b]), Some(0));
+    }
+
+    #[test]
+    fn max_correlation_gives_way_to_mmt_when_it_cannot_be_computed() {
         let a = [0.1f32, 0.3, 0.2, 0.5, 0.4, 0.6];
         let b: Vec<f32> = a.iter().map(|x| 2.0 * x + 0.1).collect();
         let c = [0.5f32, 0.1, 0.4, 0.2, 0.6, 0.3];
-        // Exactly collinear: singular, so MMT's turn.
+        // Exactly collinear: singular.
         assert_eq!(max_correlation(&[&a, &b, &c]), None);
-        let b2: Vec<f32> = a.iter().enumerate().map(|(i, x)| x + 0.01 * (i % 2) as f32).collect();
-        assert_eq!(max_correlation(&[&c, &a, &b2]), Some(1));
-        // Too few values for three regressors.
-        assert_eq!(max_correlation(&[&a[..3], &b2, &c]), None);
+        // Three VMs need more than three values.
+        assert_eq!(max_correlation(&[&a[..3], &b, &c]), None);
         // A constant history cannot be correlated.
         assert_eq!(max_correlation(&[&[0.2f32; 6], &a, &c]), None);
+        // One VM: nothing to regress on.
+        assert_eq!(max_correlation(&[&a]), None);
+    }
+
+    #[test]
+    fn selection_by_median_matches_the_sorted_definition() {
+        for n in 1..=30 {
+            let data: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 / 10.0).collect();
+            let mut sorted = data.clone();
+            sorted.sort_by(f64::total_cmp);
+            assert_eq!(median(&data), percentile(&sorted, 50.0), "n = {n}");
+            let q1 = ((0.25 * (n as f64 + 1.0)) + 0.5).floor() as usize - 1;
+            let q3 = (((0.75 * (n as f64 + 1.0)) + 0.5).floor() as usize - 1).min(n - 1);
+            assert_eq!(iqr(&data), sorted[q3] - sorted[q1], "n = {n}");
+        }
     }
 }

@@ -188,7 +188,10 @@ impl<R: BufRead> Iterator for Reader<R> {
                 }
             }
             self.line += 1;
-            let text = self.buf.trim_end_matches(['\n', '\r']).trim_start_matches('\u{feff}');
+            let text = self
+                .buf
+                .trim_end_matches(['\n', '\r'])
+                .trim_start_matches('\u{feff}');
             if text.trim().is_empty() || text.starts_with('#') {
                 continue;
             }
@@ -208,13 +211,15 @@ impl<R: BufRead> Iterator for Reader<R> {
                 continue;
             }
             let line = self.line;
-            return Some(parse_row(text).map(|r| (line, r)).map_err(|(column, message)| {
-                TraceError {
-                    line,
-                    column,
-                    message,
-                }
-            }));
+            return Some(
+                parse_row(text)
+                    .map(|r| (line, r))
+                    .map_err(|(column, message)| TraceError {
+                        line,
+                        column,
+                        message,
+                    }),
+            );
         }
         None
     }
@@ -380,7 +385,9 @@ mod tests {
     fn malformed_rows_say_which_column() {
         let bad = |line: &str| parse_row(line).unwrap_err();
         assert_eq!(bad("a,0,,,,,1,300,0.1 x").0, Some(9));
-        assert!(bad("a,0,,,,,1,300,0.1 x").1.contains("sample 2 `x` is not a number"));
+        assert!(bad("a,0,,,,,1,300,0.1 x")
+            .1
+            .contains("sample 2 `x` is not a number"));
         assert!(bad("a,0,,,,,1,300,0.1 -0.5").1.contains("not a fraction"));
         assert!(bad("a,0,,,,,1,300").1.contains("truncated"));
         assert_eq!(bad("a,10,5,,,,1,,").0, Some(3));

@@ -66,8 +66,7 @@ pub fn split(line: &str, delim: char) -> Result<Vec<Cow<'_, str>>, usize> {
 /// `field` as it must be written between commas: quoted when it holds a comma, a quote,
 /// or leading/trailing space.
 pub fn quote(field: &str) -> Cow<'_, str> {
-    let plain = !field.contains([',', '"', '\n', '\r'])
-        && field.trim() == field;
+    let plain = !field.contains([',', '"', '\n', '\r']) && field.trim() == field;
     if plain {
         Cow::Borrowed(field)
     } else {

@@ -167,7 +167,9 @@ pub(super) fn traced(
 ) -> Option<Traced> {
     let tp = format!("{wp}.trace");
     let dur = |v: &mut V, field: &str, s: &Option<Scalar>| match s {
-        Some(s) => v.duration(&format!("{tp}.window.{field}"), s, true).map(Some),
+        Some(s) => v
+            .duration(&format!("{tp}.window.{field}"), s, true)
+            .map(Some),
         None => Some(None),
     };
     let (from, to) = match &t.window {
@@ -186,12 +188,9 @@ pub(super) fn traced(
         return None;
     }
     let sample = match &t.sample {
-        Some(s) => Some(v.positive_count(
-            &format!("{tp}.sample"),
-            s,
-            MAX_TRACE_INSTANCES,
-            "sample",
-        )?),
+        Some(s) => {
+            Some(v.positive_count(&format!("{tp}.sample"), s, MAX_TRACE_INSTANCES, "sample")?)
+        }
         None => None,
     };
     let scale = match &t.scale {
@@ -248,8 +247,7 @@ pub(super) fn traced(
         }
         None => None,
     };
-    let (reserve_cpu, reserve_memory) = match w.size.as_ref().and_then(|s| s.reservation.as_ref())
-    {
+    let (reserve_cpu, reserve_memory) = match w.size.as_ref().and_then(|s| s.reservation.as_ref()) {
         None => (Sampled::One(CpuAmount::Mhz(0)), Sampled::One(0)),
         Some(r) => {
             let rp = format!("{wp}.size.reservation");
@@ -297,7 +295,10 @@ pub(super) fn traced(
                 (None, None) => {
                     v.err(
                         &format!("{tp}.file"),
-                        format!("trace row `{}` gives no CPU size (cpu_cores and cpu_mhz are empty)", row.id),
+                        format!(
+                            "trace row `{}` gives no CPU size (cpu_cores and cpu_mhz are empty)",
+                            row.id
+                        ),
                         "give the VMs a size: `size: { vcpus: 1, memory: 2GiB }` or `trace.sizes`",
                     );
                     return None;
@@ -306,7 +307,10 @@ pub(super) fn traced(
             let Some(mib) = row.memory_mib else {
                 v.err(
                     &format!("{tp}.file"),
-                    format!("trace row `{}` gives no memory (memory_mib is empty)", row.id),
+                    format!(
+                        "trace row `{}` gives no memory (memory_mib is empty)",
+                        row.id
+                    ),
                     "give the VMs a size: `size: { vcpus: 1, memory: 2GiB }` or `trace.sizes`",
                 );
                 return None;
@@ -325,7 +329,9 @@ pub(super) fn traced(
             // (`HostDynamicWorkload.getCompletedVms`); its updates fall just after the
             // trace's points, between two samples, so the request is 0 when both are.
             let u = &row.utilisation;
-            if let Some(k) = (0..u.len()).find(|&k| u[k] == 0.0 && u.get(k + 1).is_none_or(|n| *n == 0.0)) {
+            if let Some(k) =
+                (0..u.len()).find(|&k| u[k] == 0.0 && u.get(k + 1).is_none_or(|n| *n == 0.0))
+            {
                 let idle_at = row.arrival_s + k as f64 * row.interval_s.unwrap_or(0.0);
                 departure_s = Some(departure_s.map_or(idle_at, |d| d.min(idle_at)));
             }

@@ -176,7 +176,13 @@ pub(super) fn workload(
             );
             None
         }
-        Some(r) => rules(v, &format!("{wp}.rules"), r, cluster_spec, w.arrival.as_ref()),
+        Some(r) => rules(
+            v,
+            &format!("{wp}.rules"),
+            r,
+            cluster_spec,
+            w.arrival.as_ref(),
+        ),
     };
     let dirty_rate = match &w.dirty_rate {
         Some(_) if is_pod => {

@@ -86,7 +86,9 @@ pub fn alibaba2017(
             departure_s: ended.then_some(end),
             cpu_cores: Some(cpu / 100.0),
             cpu_mhz: None,
-            memory_mib: mem.zip(opts.normalised_memory_mib).map(|(m, size)| m * size),
+            memory_mib: mem
+                .zip(opts.normalised_memory_mib)
+                .map(|(m, size)| m * size),
             count,
             interval_s: None,
             utilisation: Vec::new(),

@@ -94,7 +94,10 @@ pub fn bitbrains(
             continue;
         };
         if hold_gaps(&mut series) > 0 {
-            report.warn("missing intervals filled with the previous sample", name.clone());
+            report.warn(
+                "missing intervals filled with the previous sample",
+                name.clone(),
+            );
         }
         let (cores, cap, mem_kb) = size.expect("set with t0");
         let id = std::path::Path::new(&name)

@@ -42,7 +42,8 @@ pub enum Format {
 }
 
 impl Format {
-    pub const NAMES: [&'static str; 5] = ["planetlab", "azure", "alibaba2017", "bitbrains", "opendc"];
+    pub const NAMES: [&'static str; 5] =
+        ["planetlab", "azure", "alibaba2017", "bitbrains", "opendc"];
 
     pub fn name(self) -> &'static str {
         Self::NAMES[self as usize]
@@ -103,7 +104,10 @@ impl Report {
     fn bump(map: &mut BTreeMap<String, Tally>, reason: String, at: String) {
         map.entry(reason)
             .and_modify(|t| t.count += 1)
-            .or_insert(Tally { count: 1, first: at });
+            .or_insert(Tally {
+                count: 1,
+                first: at,
+            });
     }
 
     pub fn skip(&mut self, reason: impl Into<String>, at: impl Into<String>) {
@@ -259,7 +263,15 @@ mod tests {
         let mut r = Report::default();
         r.skip("negative utilisation", "a:3");
         r.skip("negative utilisation", "a:9");
-        assert_eq!(r.skipped["negative utilisation"], Tally { count: 2, first: "a:3".into() });
-        assert!(r.render().contains("2 x negative utilisation (first at a:3)"));
+        assert_eq!(
+            r.skipped["negative utilisation"],
+            Tally {
+                count: 2,
+                first: "a:3".into()
+            }
+        );
+        assert!(r
+            .render()
+            .contains("2 x negative utilisation (first at a:3)"));
     }
 }

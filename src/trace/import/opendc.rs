@@ -136,7 +136,10 @@ pub fn opendc(
         Ok(())
     })?;
 
-    let origin = list.iter().map(|t| t.submit_ms).fold(f64::INFINITY, f64::min);
+    let origin = list
+        .iter()
+        .map(|t| t.submit_ms)
+        .fold(f64::INFINITY, f64::min);
     for task in list {
         if task.used.is_empty() {
             report.skip("task without fragments", task.id);
@@ -148,7 +151,11 @@ pub fn opendc(
             .iter()
             .map(|(mhz_ms, ms)| {
                 let mhz = if *ms > 0.0 { mhz_ms / ms } else { 0.0 };
-                let u = if task.cap_mhz > 0.0 { mhz / task.cap_mhz } else { 0.0 };
+                let u = if task.cap_mhz > 0.0 {
+                    mhz / task.cap_mhz
+                } else {
+                    0.0
+                };
                 clamped |= u > 1.0;
                 u.min(1.0) as f32
             })
