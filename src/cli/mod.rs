@@ -6,6 +6,7 @@
 //! internal bug (a panic).
 
 mod run;
+mod tabulate;
 mod trace;
 
 use clap::{Parser, Subcommand};
@@ -61,6 +62,17 @@ pub enum Command {
     Schema,
     /// List the placement policies.
     Policies,
+    /// Compare groups of runs: DIR holds one folder per group (a policy), each with
+    /// runs' output folders; writes comparison.md, comparison.csv and plots.
+    Tabulate {
+        dir: PathBuf,
+        /// Where to write (default: DIR).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing on success.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Work with workload traces (`pacsim trace import`).
     Trace {
         #[command(subcommand)]
@@ -130,6 +142,7 @@ pub fn main() -> i32 {
             }
             EXIT_OK
         }
+        Command::Tabulate { dir, out, quiet } => tabulate::tabulate_command(&dir, out, quiet),
         Command::Trace {
             command:
                 TraceCommand::Import {
