@@ -67,7 +67,9 @@ pub fn tabulate_command(dir: &Path, out: Option<PathBuf>, quiet: bool) -> i32 {
             }
         }
         if !runs.is_empty() {
-            let label = g.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+            let label = g
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned());
             groups.push((label, runs));
         }
     }

@@ -18,16 +18,56 @@ pub struct Column {
 /// results): ESV, energy, SLAV, SLATAH, PDM, migrations; then the host sleep count and
 /// the CloudSim-accounted SLATAH, SLAV and ESV.
 pub const COLUMNS: [Column; 10] = [
-    Column { key: "esv", title: "ESV (x10^-3)", scale: 1e3 },
-    Column { key: "energy_kwh", title: "Energy (kWh)", scale: 1.0 },
-    Column { key: "slav", title: "SLAV (x10^-5)", scale: 1e5 },
-    Column { key: "slatah", title: "SLATAH (%)", scale: 100.0 },
-    Column { key: "pdm", title: "PDM (%)", scale: 100.0 },
-    Column { key: "migrations", title: "VM migrations (x10^3)", scale: 1e-3 },
-    Column { key: "host_sleeps", title: "Host sleeps", scale: 1.0 },
-    Column { key: "slatah_cloudsim", title: "SLATAH CloudSim (%)", scale: 100.0 },
-    Column { key: "slav_cloudsim", title: "SLAV CloudSim (x10^-5)", scale: 1e5 },
-    Column { key: "esv_cloudsim", title: "ESV CloudSim (x10^-3)", scale: 1e3 },
+    Column {
+        key: "esv",
+        title: "ESV (x10^-3)",
+        scale: 1e3,
+    },
+    Column {
+        key: "energy_kwh",
+        title: "Energy (kWh)",
+        scale: 1.0,
+    },
+    Column {
+        key: "slav",
+        title: "SLAV (x10^-5)",
+        scale: 1e5,
+    },
+    Column {
+        key: "slatah",
+        title: "SLATAH (%)",
+        scale: 100.0,
+    },
+    Column {
+        key: "pdm",
+        title: "PDM (%)",
+        scale: 100.0,
+    },
+    Column {
+        key: "migrations",
+        title: "VM migrations (x10^3)",
+        scale: 1e-3,
+    },
+    Column {
+        key: "host_sleeps",
+        title: "Host sleeps",
+        scale: 1.0,
+    },
+    Column {
+        key: "slatah_cloudsim",
+        title: "SLATAH CloudSim (%)",
+        scale: 100.0,
+    },
+    Column {
+        key: "slav_cloudsim",
+        title: "SLAV CloudSim (x10^-5)",
+        scale: 1e5,
+    },
+    Column {
+        key: "esv_cloudsim",
+        title: "ESV CloudSim (x10^-3)",
+        scale: 1e3,
+    },
 ];
 
 /// Median, minimum and maximum of one metric over a group's runs.
@@ -166,7 +206,11 @@ mod tests {
     fn medians_and_ranges_per_group() {
         let rows = table(&[(
             "THR-MMT-0.8".into(),
-            vec![run(100.0, 0.05, 0.001), run(80.0, 0.04, 0.002), run(90.0, 0.06, 0.001)],
+            vec![
+                run(100.0, 0.05, 0.001),
+                run(80.0, 0.04, 0.002),
+                run(90.0, 0.06, 0.001),
+            ],
         )]);
         let energy = rows[0].stats[1];
         assert_eq!((energy.median, energy.min, energy.max), (90.0, 80.0, 100.0));

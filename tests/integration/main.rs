@@ -2,8 +2,10 @@
 //! step instead of one per file.
 
 mod cli;
+mod consolidation;
 mod determinism;
 mod golden;
 mod invalid;
 mod model;
 mod properties;
+mod traces;

@@ -9,7 +9,10 @@ use plotters::prelude::*;
 /// Energy and SLAV per group.
 pub fn charts(rows: &[Row]) -> Result<Vec<Chart>, String> {
     let mut out = Vec::new();
-    for (name, key) in [("energy_by_policy", "energy_kwh"), ("slav_by_policy", "slav")] {
+    for (name, key) in [
+        ("energy_by_policy", "energy_kwh"),
+        ("slav_by_policy", "slav"),
+    ] {
         let col = COLUMNS
             .iter()
             .position(|c| c.key == key)
@@ -62,7 +65,10 @@ fn bars<DB: DrawingBackend>(
     let color = Palette99::pick(4).to_rgba();
     chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
         Rectangle::new(
-            [(0.0, y(i) - 0.35), (r.stats[col].median * c.scale, y(i) + 0.35)],
+            [
+                (0.0, y(i) - 0.35),
+                (r.stats[col].median * c.scale, y(i) + 0.35),
+            ],
             color.mix(0.7).filled(),
         )
     }))?;
