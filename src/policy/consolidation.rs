@@ -1081,4 +1081,114 @@ mod tests {
             assert_eq!(iqr(&data), sorted[q3] - sorted[q1], "n = {n}");
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use crate::engine::StreamFactory;
+        use crate::scenario::{CpuAmount, OverloadDetector, PowerModel, VmSelection};
+        use proptest::prelude::*;
+
+        const G4: [f64; 11] = [
+            86.0, 89.4, 92.6, 96.0, 99.5, 102.0, 106.0, 108.0, 112.0, 114.0, 117.0,
+        ];
+        const G5: [f64; 11] = [
+            93.7, 97.0, 101.0, 105.0, 110.0, 116.0, 121.0, 125.0, 129.0, 133.0, 135.0,
+        ];
+
+        proptest! {
+            /// Whatever the hosts, VMs, histories and policies: a VM moves at most once,
+            /// only if it may, never to its own host or an unavailable one, underload
+            /// moves go to awake hosts, no destination ends above its CPU, and an emptied
+            /// host loses every VM that may move.
+            #[test]
+            fn plans_keep_the_rules(
+                host_specs in proptest::collection::vec((0u8..10, any::<bool>()), 2..12),
+                vm_specs in proptest::collection::vec(
+                    (0usize..12, 0.0f64..1.0, 0usize..4, any::<bool>(),
+                     proptest::collection::vec(0.0f32..1.0, 0..30)),
+                    0..40),
+                detector in 0usize..5,
+                selection in 0usize..3,
+                seed in 0u64..1000,
+            ) {
+                let g4 = PowerModel::Table(G4);
+                let g5 = PowerModel::Table(G5);
+                let sizes = [2500.0, 2000.0, 1000.0, 500.0];
+                let mems = [870u64, 1740, 1740, 613];
+                let n = host_specs.len();
+                let state = |k: u8| match k { 0 => HostState::Unavailable, 1 | 2 => HostState::Asleep, _ => HostState::Awake };
+                let mut vms: Vec<PlanVm> = Vec::new();
+                let mut load = vec![0.0; n];
+                for (h, d, t, movable, hist) in &vm_specs {
+                    let host = h % n;
+                    if state(host_specs[host].0) == HostState::Asleep {
+                        continue;
+                    }
+                    let demand = (d * sizes[*t]).round();
+                    load[host] += demand;
+                    vms.push(PlanVm {
+                        host,
+                        demand_mhz: demand,
+                        size_mhz: sizes[*t],
+                        vcpus: 1,
+                        memory: mems[*t] * 1_000_000,
+                        reserve_cpu: CpuAmount::Mhz(0),
+                        reserve_mem: 0,
+                        movable: *movable,
+                        history: hist,
+                    });
+                }
+                let hosts: Vec<PlanHost> = host_specs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, g5host))| PlanHost {
+                        state: state(*k),
+                        capacity_mhz: if *g5host { 5320.0 } else { 3720.0 },
+                        core_mhz: if *g5host { 2660.0 } else { 1860.0 },
+                        mem_capacity: 4_096_000_000,
+                        cpu_reserved_mhz: 0.0,
+                        mem_reserved: 0,
+                        utilisation_mhz: load[i],
+                        power: if *g5host { &g5 } else { &g4 },
+                        migration_bandwidth: 62.5e6,
+                        pinned: false,
+                    })
+                    .collect();
+                let kinds = [OverloadDetector::Thr, OverloadDetector::Iqr, OverloadDetector::Mad, OverloadDetector::Lr, OverloadDetector::Lrr];
+                let safety = [0.8, 1.5, 2.5, 1.2, 1.2];
+                let params = PlanParams {
+                    detector: Detector { kind: kinds[detector], safety: safety[detector], fallback_threshold: 0.7, interval_s: 300.0 },
+                    selection: [VmSelection::Mmt, VmSelection::Rs, VmSelection::Mc][selection],
+                    check_memory: false,
+                };
+                let mut rng = StreamFactory::new(seed, 0).stream("p");
+                let plan = plan(&hosts, &vms, params, None, &mut rng);
+                let mut at: Vec<usize> = vms.iter().map(|v| v.host).collect();
+                let mut moved = vec![false; vms.len()];
+                for &(vm, dst) in &plan.migrations {
+                    prop_assert!(!moved[vm], "VM {} moves twice", vm);
+                    moved[vm] = true;
+                    prop_assert!(vms[vm].movable);
+                    prop_assert_ne!(dst, vms[vm].host);
+                    prop_assert_ne!(hosts[dst].state, HostState::Unavailable);
+                    at[vm] = dst;
+                }
+                for (h, host) in hosts.iter().enumerate() {
+                    let received = plan.migrations.iter().any(|(_, d)| *d == h);
+                    if received {
+                        let total: f64 = (0..vms.len()).filter(|v| at[*v] == h).map(|v| vms[v].demand_mhz).sum();
+                        prop_assert!(total <= host.capacity_mhz + 1e-9, "host {} at {} of {}", h, total, host.capacity_mhz);
+                    }
+                }
+                for &h in &plan.evacuated {
+                    prop_assert_eq!(hosts[h].state, HostState::Awake);
+                    for (v, vm) in vms.iter().enumerate() {
+                        if vm.host == h && vm.movable {
+                            prop_assert!(moved[v] && hosts[at[v]].state == HostState::Awake);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
