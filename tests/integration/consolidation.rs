@@ -3,7 +3,7 @@
 //! PlanetLab study's qualitative findings hold (THR 1.0 migrates less and uses less energy
 //! than THR 0.8; MMT beats RS on ESV over several days).
 
-use super::golden::run_example;
+use super::golden::{run_example, run_summary};
 use pacsim::metrics::{summarize, Recorder};
 use pacsim::scenario::load_str;
 use std::path::Path;
@@ -161,4 +161,21 @@ fn minimum_migration_time_beats_random_selection_on_esv_over_several_days() {
         esv[0],
         esv[1]
     );
+}
+
+#[test]
+fn drs_and_dpm_on_the_same_traces_keep_hosts_below_full_but_save_little() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/studies/planetlab-drs-dpm.yaml");
+    let s = run_summary(&path, &[]);
+    let m = &s["metrics"];
+    assert_eq!(
+        m["slatah"], 0.0,
+        "DRS spreads the VMs: no host reaches 100 %"
+    );
+    assert!(m["dpm_power_offs"].as_u64().unwrap() > 0);
+    // Below every host at full power all day (800 x 126 W mean x 24 h), far above the
+    // consolidation policies (about 140 kWh).
+    let e = m["energy_kwh"].as_f64().unwrap();
+    assert!(e < 2419.2 && e > 1000.0, "{e}");
 }
