@@ -140,6 +140,10 @@ pub fn main() -> i32 {
             for (name, what) in crate::policy::placement::CATALOGUE {
                 println!("  {name:<14} {what}");
             }
+            println!("consolidation (clusters[].consolidation: detector, selection):");
+            for (name, what) in crate::policy::consolidation::CATALOGUE {
+                println!("  {name:<14} {what}");
+            }
             EXIT_OK
         }
         Command::Tabulate { dir, out, quiet } => tabulate::tabulate_command(&dir, out, quiet),

@@ -37,6 +37,39 @@
 use crate::engine::RngStream;
 use crate::scenario::{OverloadDetector, PowerModel, VmSelection};
 
+/// The detectors and selections, as `pacsim policies` lists them.
+pub const CATALOGUE: [(&str, &str); 8] = [
+    (
+        "thr",
+        "overloaded above a static utilisation threshold (safety, default 0.8)",
+    ),
+    (
+        "iqr",
+        "overloaded above 1 - safety x IQR of the host's history (default 1.5)",
+    ),
+    (
+        "mad",
+        "overloaded above 1 - safety x MAD of the host's history (default 2.5)",
+    ),
+    (
+        "lr",
+        "overloaded when safety x the local-regression forecast >= 1 (default 1.2)",
+    ),
+    (
+        "lrr",
+        "as lr, with CloudSim's robust (bisquare) re-weighting (default 1.2)",
+    ),
+    (
+        "mmt",
+        "selection: the VM with the least memory (minimum migration time)",
+    ),
+    ("rs", "selection: a VM at random"),
+    (
+        "mc",
+        "selection: the VM whose history the others' explain best (max correlation)",
+    ),
+];
+
 /// How many past utilisation values a VM keeps (CloudSim `PowerVm.HISTORY_LENGTH`).
 pub const HISTORY_LENGTH: usize = 30;
 /// Fewest history values IQR and MAD use ("12 has been suggested as a safe value",
