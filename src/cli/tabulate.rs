@@ -93,18 +93,7 @@ pub fn tabulate_command(dir: &Path, out: Option<PathBuf>, quiet: bool) -> i32 {
         },
     ];
     match report::plot::compare::charts(&rows) {
-        Ok(charts) => {
-            for (name, png, svg) in charts {
-                files.push(OutputFile {
-                    path: format!("plots/{name}.png").into(),
-                    bytes: png,
-                });
-                files.push(OutputFile {
-                    path: format!("plots/{name}.svg").into(),
-                    bytes: svg.into_bytes(),
-                });
-            }
-        }
+        Ok(charts) => files.extend(report::chart_files(charts)),
         Err(e) => {
             eprintln!("pacsim: cannot draw the charts: {e}");
             return super::EXIT_INTERNAL;

@@ -68,16 +68,7 @@ pub fn render(
         });
     }
     if opts.plots {
-        for (name, png, svg) in plot::all(rec)? {
-            files.push(OutputFile {
-                path: format!("plots/{name}.png").into(),
-                bytes: png,
-            });
-            files.push(OutputFile {
-                path: format!("plots/{name}.svg").into(),
-                bytes: svg.into_bytes(),
-            });
-        }
+        files.extend(chart_files(plot::all(rec)?));
     }
     let summary = summarize(scenario, world, rec);
     let mut json = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
@@ -87,6 +78,22 @@ pub fn render(
         bytes: json.into_bytes(),
     });
     Ok(files)
+}
+
+/// Charts as `plots/<name>.png` and `plots/<name>.svg`.
+pub fn chart_files(charts: Vec<plot::Chart>) -> Vec<OutputFile> {
+    let mut files = Vec::with_capacity(2 * charts.len());
+    for (name, png, svg) in charts {
+        files.push(OutputFile {
+            path: format!("plots/{name}.png").into(),
+            bytes: png,
+        });
+        files.push(OutputFile {
+            path: format!("plots/{name}.svg").into(),
+            bytes: svg.into_bytes(),
+        });
+    }
+    files
 }
 
 /// Writes `files` under `dir`, each through a temporary name and a rename.

@@ -4,18 +4,8 @@
 //! than THR 0.8; MMT beats RS on ESV over several days).
 
 use super::golden::{run_example, run_summary};
-use pacsim::metrics::{summarize, Recorder};
-use pacsim::scenario::load_str;
+use super::model::run;
 use std::path::Path;
-
-fn run(yaml: &str) -> (serde_json::Value, Recorder) {
-    let scenario = load_str("test.yaml", yaml, &[]).unwrap_or_else(|e| panic!("{}", e.render()));
-    let mut world = pacsim::model::build(&scenario, 0);
-    let mut rec = Recorder::new(&world);
-    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
-    let s = summarize(&scenario, &world, &rec);
-    (s["metrics"].clone(), rec)
-}
 
 /// The HP ProLiant ML110 G4's SPECpower watts at 0 %, 10 %, ..., 100 %.
 const G4: &str = "[86W, 89.4W, 92.6W, 96W, 99.5W, 102W, 106W, 108W, 112W, 114W, 117W]";

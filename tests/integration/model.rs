@@ -5,7 +5,7 @@ use pacsim::metrics::{summarize, Recorder};
 use pacsim::scenario::load_str;
 
 /// Runs YAML text; returns the summary's metrics and the recorder.
-fn run(yaml: &str) -> (serde_json::Value, Recorder) {
+pub fn run(yaml: &str) -> (serde_json::Value, Recorder) {
     let scenario = load_str("test.yaml", yaml, &[]).unwrap_or_else(|e| panic!("{}", e.render()));
     let mut world = pacsim::model::build(&scenario, 0);
     let mut rec = Recorder::new(&world);

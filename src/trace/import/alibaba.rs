@@ -9,9 +9,8 @@
 //! the row's utilisation is empty (each instance uses its whole request). Memory is
 //! `plan_mem` x `--normalised-memory`, or empty without that flag.
 
-use super::{at, for_each_line, number, Input, Options, Report, Sink};
+use super::{for_each_csv_row, number, Input, Options, Report, Sink};
 use crate::trace::canonical::{TraceRow, MAX_COUNT};
-use crate::trace::csvline;
 
 pub fn alibaba2017(
     mut input: Input,
@@ -19,25 +18,7 @@ pub fn alibaba2017(
     report: &mut Report,
     sink: &mut Sink,
 ) -> std::io::Result<()> {
-    let name = input.name.clone();
-    let mut first = true;
-    for_each_line(&mut input, report, |n, text, report| {
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        let here = at(&name, n);
-        let cells = match csvline::split(text, ',') {
-            Ok(c) => c,
-            Err(_) => {
-                report.rows_read += 1;
-                report.skip("unclosed quote", here);
-                return Ok(());
-            }
-        };
-        if std::mem::take(&mut first) && number(&cells[0]).is_err() {
-            return Ok(()); // header
-        }
-        report.rows_read += 1;
+    for_each_csv_row(&mut input, report, 0, |here, cells, report| {
         if cells.len() != 8 {
             report.skip(format!("row with {} fields, not 8", cells.len()), here);
             return Ok(());

@@ -203,6 +203,35 @@ fn for_each_line(
     }
 }
 
+/// Calls `f(location, cells, report)` for every comma-separated row of `input` (blank
+/// lines skipped), counting it as read; a first row whose cell `header` is not a number
+/// is a header and skipped. A row with an unclosed quote is skipped and reported.
+fn for_each_csv_row(
+    input: &mut Input,
+    report: &mut Report,
+    header: usize,
+    mut f: impl FnMut(String, &[std::borrow::Cow<str>], &mut Report) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let name = input.name.clone();
+    let mut first = true;
+    for_each_line(input, report, |n, text, report| {
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        let here = at(&name, n);
+        let Ok(cells) = super::csvline::split(text, ',') else {
+            report.rows_read += 1;
+            report.skip("unclosed quote", here);
+            return Ok(());
+        };
+        if std::mem::take(&mut first) && cells.get(header).is_none_or(|c| number(c).is_err()) {
+            return Ok(());
+        }
+        report.rows_read += 1;
+        f(here, &cells, report)
+    })
+}
+
 /// A number in a cell, or why not.
 fn number(cell: &str) -> Result<f64, String> {
     let t = cell.trim();

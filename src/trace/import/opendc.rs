@@ -10,9 +10,8 @@
 //! before its duration (they do, by a little, in OpenDC's Bitbrains trace), the series is
 //! shorter than the life: the scenario's `on_short` decides what follows.
 
-use super::{at, for_each_line, number, Input, Options, Report, Sink};
+use super::{for_each_csv_row, number, Input, Options, Report, Sink};
 use crate::trace::canonical::TraceRow;
-use crate::trace::csvline;
 use std::collections::BTreeMap;
 
 struct Task {
@@ -38,18 +37,7 @@ pub fn opendc(
     let interval_ms = opts.interval_s * 1000.0;
     let mut list: Vec<Task> = Vec::new();
     let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
-    let tname = tasks.name.clone();
-    let mut header = true;
-    for_each_line(&mut tasks, report, |n, text, report| {
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        let cells = csvline::split(text, ',').unwrap_or_default();
-        if std::mem::take(&mut header) && cells.get(1).is_none_or(|c| number(c).is_err()) {
-            return Ok(());
-        }
-        report.rows_read += 1;
-        let here = at(&tname, n);
+    for_each_csv_row(&mut tasks, report, 1, |here, cells, report| {
         if cells.len() != 6 {
             report.skip("task row without 6 fields", here);
             return Ok(());
@@ -82,18 +70,7 @@ pub fn opendc(
         Ok(())
     })?;
 
-    let fname = fragments.name.clone();
-    let mut header = true;
-    for_each_line(&mut fragments, report, |n, text, report| {
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        let cells = csvline::split(text, ',').unwrap_or_default();
-        if std::mem::take(&mut header) && cells.get(1).is_none_or(|c| number(c).is_err()) {
-            return Ok(());
-        }
-        report.rows_read += 1;
-        let here = at(&fname, n);
+    for_each_csv_row(&mut fragments, report, 1, |here, cells, report| {
         if cells.len() != 3 {
             report.skip("fragment row without 3 fields", here);
             return Ok(());
