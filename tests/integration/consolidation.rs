@@ -116,10 +116,25 @@ fn planetlab(sets: &[&str]) -> serde_json::Value {
     run_example("planetlab-consolidation", &sets).0
 }
 
+/// The study's day-sized runs, on a quarter of a day's VMs (tests/data/README.md) and a
+/// quarter of the hosts, to keep the test suite quick.
+fn quarter_day(day: &str, sets: &[&str]) -> serde_json::Value {
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/data/planetlab-days/{day}-quarter.csv"));
+    let file = format!("workloads[0].trace.file={}", trace.display());
+    let mut all = vec![
+        file.as_str(),
+        "clusters[0].hosts[0].count=100",
+        "clusters[0].hosts[1].count=100",
+    ];
+    all.extend_from_slice(sets);
+    planetlab(&all)
+}
+
 #[test]
 fn a_static_threshold_of_1_migrates_less_and_uses_less_energy_than_0_8() {
-    let thr10 = planetlab(&["clusters[0].consolidation.safety=1.0"]);
-    let thr08 = planetlab(&[]);
+    let thr10 = quarter_day("20110309", &["clusters[0].consolidation.safety=1.0"]);
+    let thr08 = quarter_day("20110309", &[]);
     let (m10, m08) = (&thr10["migrations"], &thr08["migrations"]);
     assert!(m10.as_u64() < m08.as_u64(), "migrations {m10} vs {m08}");
     let (e10, e08) = (&thr10["energy_kwh"], &thr08["energy_kwh"]);
@@ -130,18 +145,14 @@ fn a_static_threshold_of_1_migrates_less_and_uses_less_energy_than_0_8() {
 
 #[test]
 fn minimum_migration_time_beats_random_selection_on_esv_over_several_days() {
-    // Three more days (every fourth VM of each, on 200 hosts: tests/data/README.md).
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/planetlab-days");
+    // Three more days, every fourth VM of each on a quarter of the hosts.
     let mut esv = [0.0, 0.0];
     for day in ["20110306", "20110309", "20110322"] {
-        let trace = data.join(format!("{day}-quarter.csv"));
         for (i, sel) in ["mmt", "rs"].iter().enumerate() {
-            let m = planetlab(&[
-                &format!("workloads[0].trace.file={}", trace.display()),
-                "clusters[0].hosts[0].count=100",
-                "clusters[0].hosts[1].count=100",
-                &format!("clusters[0].consolidation.selection={sel}"),
-            ]);
+            let m = quarter_day(
+                day,
+                &[&format!("clusters[0].consolidation.selection={sel}")],
+            );
             esv[i] += m["esv"].as_f64().unwrap();
         }
     }
