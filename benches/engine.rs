@@ -334,6 +334,45 @@ fn lb_decisions(c: &mut Criterion) {
     g.finish();
 }
 
+/// The PlanetLab consolidation study (issue 8): 800 hosts, 1,052 VMs of 2011-03-03, a
+/// consolidation pass every 5 minutes for a day, for three policy pairs; and loading the
+/// scenario (validation, reading the 1.4 MB canonical trace).
+fn consolidation_day(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/examples/planetlab-consolidation.yaml");
+    let mut g = c.benchmark_group("scenario_planetlab_800h_1052vm_1d");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    for (name, detector, selection) in [
+        ("thr_mmt", "thr", "mmt"),
+        ("mad_mc", "mad", "mc"),
+        ("lr_mmt", "lr", "mmt"),
+    ] {
+        let overrides = [
+            format!("clusters[0].consolidation.detector={detector}"),
+            format!("clusters[0].consolidation.selection={selection}"),
+        ];
+        let scenario = pacsim::scenario::load_file(&path, &overrides)
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || pacsim::model::build(&scenario, 0),
+                |mut world| {
+                    let mut rec = Recorder::new(&world);
+                    pacsim::model::run(&mut world, &mut rec, &mut |_| {});
+                    rec.migrations_done
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.bench_function("load_scenario_and_trace", |b| {
+        b.iter(|| pacsim::scenario::load_file(&path, &[]).map(|s| s.workloads.len()))
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     event_queue,
@@ -342,6 +381,7 @@ criterion_group!(
     drs_day,
     supervisor_day,
     services_minute,
-    lb_decisions
+    lb_decisions,
+    consolidation_day
 );
 criterion_main!(benches);

@@ -69,3 +69,4 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod scenario;
+pub mod trace;

@@ -7,6 +7,8 @@
 
 mod report;
 mod run;
+mod tabulate;
+mod trace;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -73,6 +75,47 @@ pub enum Command {
     Schema,
     /// List the placement policies and load-balancing algorithms.
     Policies,
+    /// Compare groups of runs: DIR holds one folder per group (a policy), each with
+    /// runs' output folders; writes comparison.md, comparison.csv and plots.
+    Tabulate {
+        dir: PathBuf,
+        /// Where to write (default: DIR).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing on success.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Work with workload traces (`pacsim trace import`).
+    Trace {
+        #[command(subcommand)]
+        command: TraceCommand,
+    },
+}
+
+/// `pacsim trace ...`
+#[derive(Subcommand, Debug)]
+pub enum TraceCommand {
+    /// Convert a public trace into pacsim's canonical trace format (see the README).
+    Import {
+        /// The source format: planetlab, azure, alibaba2017, bitbrains or opendc.
+        #[arg(long)]
+        format: String,
+        /// The source: a file or a folder, as the format needs.
+        src: PathBuf,
+        /// The canonical trace to write (CSV).
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// Interval of the written utilisation series.
+        #[arg(long, default_value = "300s")]
+        interval: String,
+        /// Memory that a normalised memory of 1.0 stands for (alibaba2017), e.g. `96GiB`.
+        #[arg(long)]
+        normalised_memory: Option<String>,
+        /// Print nothing on success.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -129,7 +172,51 @@ pub fn main() -> i32 {
             for (name, what) in crate::policy::lb::CATALOGUE {
                 println!("  {name:<26} {what}");
             }
+            println!();
+            println!("consolidation (clusters[].consolidation: detector, selection):");
+            for (name, what) in crate::policy::consolidation::CATALOGUE {
+                println!("  {name:<14} {what}");
+            }
             EXIT_OK
+        }
+        Command::Tabulate { dir, out, quiet } => tabulate::tabulate_command(&dir, out, quiet),
+        Command::Trace {
+            command:
+                TraceCommand::Import {
+                    format,
+                    src,
+                    out,
+                    interval,
+                    normalised_memory,
+                    quiet,
+                },
+        } => {
+            let interval_s = match crate::scenario::units::parse_duration(&interval) {
+                Ok(d) if d.as_secs_f64() > 0.0 => d.as_secs_f64(),
+                Ok(_) => {
+                    eprintln!("error: --interval must be above 0");
+                    return EXIT_INVALID_INPUT;
+                }
+                Err(e) => {
+                    eprintln!("error: --interval: {e}");
+                    return EXIT_INVALID_INPUT;
+                }
+            };
+            let normalised_memory_mib = match normalised_memory.as_deref() {
+                None => None,
+                Some(m) => match crate::scenario::units::parse_bytes(m) {
+                    Ok(b) => Some(b as f64 / (1u64 << 20) as f64),
+                    Err(e) => {
+                        eprintln!("error: --normalised-memory: {e}");
+                        return EXIT_INVALID_INPUT;
+                    }
+                },
+            };
+            let opts = crate::trace::import::Options {
+                interval_s,
+                normalised_memory_mib,
+            };
+            trace::import_command(&format, &src, &out, opts, quiet)
         }
     }
 }

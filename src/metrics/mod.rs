@@ -2,6 +2,7 @@
 //! a start-up latency histogram, and samples at the scenario's interval.
 
 pub mod recorder;
+pub mod sla;
 pub mod summary;
 pub mod supervisor;
 pub mod traffic;

@@ -155,6 +155,16 @@ pub struct Recorder {
     pub explain_log: Vec<String>,
     /// Service traffic, links and the load balancers' log.
     pub traffic: super::traffic::TrafficRecorder,
+    /// The consolidation study's SLA metrics (`sla.rs`).
+    pub sla: super::sla::SlaTracker,
+    /// Hosts sent to sleep (standby or off) and woken, by DPM or consolidation.
+    pub host_sleeps: u64,
+    pub host_wakes: u64,
+    /// Consolidation passes, and hosts they found overloaded (summed over passes).
+    pub consolidation_passes: u64,
+    pub consolidation_overloaded: u64,
+    /// One JSON object per consolidation pass, for `consolidation.jsonl`.
+    pub consolidation_log: Vec<String>,
 }
 
 impl Recorder {
@@ -230,6 +240,12 @@ impl Recorder {
                 .any(|c| c.supervisor.is_some())
                 .then(Box::default),
             traffic: super::traffic::TrafficRecorder::new(world),
+            sla: super::sla::SlaTracker::new(n_hosts),
+            host_sleeps: 0,
+            host_wakes: 0,
+            consolidation_passes: 0,
+            consolidation_overloaded: 0,
+            consolidation_log: Vec::new(),
         };
         for (i, h) in world.hosts.iter().enumerate() {
             let c = h.cluster.index();
@@ -537,9 +553,67 @@ impl Observer for Recorder {
     fn dpm(&mut self, _now: SimTime, _host: HostId, on: bool) {
         if on {
             self.dpm_power_ons += 1;
+            self.host_wakes += 1;
         } else {
             self.dpm_power_offs += 1;
+            self.host_sleeps += 1;
         }
+    }
+
+    fn host_power(&mut self, _now: SimTime, _host: HostId, waking: bool) {
+        if waking {
+            self.host_wakes += 1;
+        } else {
+            self.host_sleeps += 1;
+        }
+    }
+
+    fn migration_begun(
+        &mut self,
+        now: SimTime,
+        world: &World,
+        vm: InstanceId,
+        degradation: f64,
+        src_overhead_mhz: u64,
+        dst_overhead_mhz: u64,
+    ) {
+        self.sla.migration_begun(
+            now,
+            world,
+            vm,
+            degradation,
+            src_overhead_mhz,
+            dst_overhead_mhz,
+        );
+    }
+
+    fn migration_ended(&mut self, now: SimTime, world: &World, vm: InstanceId) {
+        self.sla.migration_ended(now, world, vm);
+    }
+
+    fn consolidation_pass(
+        &mut self,
+        now: SimTime,
+        world: &World,
+        cluster: ClusterId,
+        pass: &crate::model::consolidation::PassSummary,
+    ) {
+        self.consolidation_passes += 1;
+        self.consolidation_overloaded += pass.overloaded as u64;
+        let moves: Vec<serde_json::Value> = pass
+            .moves
+            .iter()
+            .map(|(vm, from, to)| serde_json::json!({ "vm": vm, "from": from, "to": to }))
+            .collect();
+        let line = serde_json::json!({
+            "time_s": now.as_secs_f64(),
+            "cluster": world.clusters[cluster].name,
+            "overloaded": pass.overloaded,
+            "evacuated": pass.evacuated,
+            "hosts_awake": pass.hosts_awake,
+            "migrations": moves,
+        });
+        self.consolidation_log.push(line.to_string());
     }
 
     fn rule_broken(&mut self, _now: SimTime, _group: GroupId) {
@@ -570,6 +644,7 @@ impl Observer for Recorder {
     }
 
     fn host_changed(&mut self, now: SimTime, world: &World, host: HostId) {
+        self.sla.host_changed(now, world, host);
         let i = host.index();
         let h = &world.hosts[host];
         self.close_host(i, now);
@@ -690,6 +765,7 @@ impl Observer for Recorder {
         for c in 0..self.cl_last_t.len() {
             self.close_cluster(c, end);
         }
+        self.sla.finish(end);
         self.end = end;
         self.events_processed = world.events_processed;
     }

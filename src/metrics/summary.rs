@@ -219,6 +219,33 @@ pub fn summarize(scenario: &Scenario, world: &World, rec: &Recorder) -> Value {
         super::traffic::summarize_into(&mut m, world, &rec.traffic, rec.end);
     }
 
+    // The consolidation study's metrics (Beloglazov & Buyya 2012; see `sla.rs`).
+    let (slatah, pdm) = (rec.sla.slatah(), rec.sla.pdm());
+    let slav = slatah * pdm;
+    m.insert("slatah".into(), r(slatah));
+    m.insert("slatah_cloudsim".into(), r(rec.sla.slatah_cloudsim()));
+    m.insert("pdm".into(), r(pdm));
+    m.insert("slav".into(), r(slav));
+    m.insert("esv".into(), r(energy_j / 3.6e6 * slav));
+    m.insert(
+        "hosts_active_mean".into(),
+        r(if duration_s > 0.0 {
+            rec.sla.active_s / duration_s
+        } else {
+            0.0
+        }),
+    );
+    m.insert("host_sleeps".into(), json!(rec.host_sleeps));
+    m.insert("host_wakes".into(), json!(rec.host_wakes));
+    m.insert(
+        "consolidation_passes".into(),
+        json!(rec.consolidation_passes),
+    );
+    m.insert(
+        "consolidation_overloaded".into(),
+        json!(rec.consolidation_overloaded),
+    );
+
     let metrics: Map<String, Value> = m.into_iter().collect();
     json!({
         "pacsim_version": env!("CARGO_PKG_VERSION"),

@@ -51,6 +51,8 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
                     nic_bytes_per_s: g.nic_bytes_per_s,
                     state: HostState::On,
                     standby_w: g.standby_w,
+                    off_w: g.off_w,
+                    transitions: g.transitions,
                     maintenance_since: SimTime::ZERO,
                 });
                 local += 1;
@@ -85,6 +87,13 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
             supervisor: None,
             kube: None,
             mean_core_mhz: c.mean_core_mhz(),
+            consolidation: c.consolidation.clone().map(|spec| {
+                Box::new(super::consolidation::ConsolidationState::new(
+                    spec,
+                    local as usize,
+                    streams.stream(&format!("consolidation/{}", c.name)),
+                ))
+            }),
             vms_running: 0,
             pods_starting: 0,
             pods_running: 0,
@@ -208,6 +217,35 @@ pub fn build(scenario: &Scenario, point: u64) -> World {
             }
         }
     }
+    // A consolidation cluster starts with its hosts asleep; they wake as work arrives.
+    // Its passes are scheduled after the demand updates, so that at any instant a pass
+    // sees the demand of that instant.
+    for (ci, c) in scenario.clusters.iter().enumerate() {
+        let Some(cons) = &c.consolidation else {
+            continue;
+        };
+        let cluster = ClusterId::from_index(ci);
+        let asleep = match cons.sleep {
+            crate::scenario::SleepState::Standby => HostState::Standby,
+            crate::scenario::SleepState::Off => HostState::Off,
+        };
+        let first = world.clusters[cluster].first_host.index();
+        for h in first..first + world.clusters[cluster].host_count as usize {
+            let host = HostId::from_index(h);
+            world.hosts[host].state = asleep;
+            world.hosts[host].view.accepting = false;
+            let view = world.hosts[host].view;
+            let c = &mut world.clusters[cluster];
+            c.views[h - first] = view;
+            c.index.update(h - first, &view);
+        }
+        let t = SimTime::ZERO + cons.interval;
+        if t <= world.end {
+            world
+                .queue
+                .schedule_at(t, Event::ConsolidationPass { cluster });
+        }
+    }
     world
 }
 
@@ -240,6 +278,7 @@ fn control_plane_group(ci: usize, c: &ClusterSpec, sup: &SupervisorSpec) -> Work
         volume: None,
         vm_start: sup.control_plane_deploy,
         scheduling: Default::default(),
+        trace: None,
     }
 }
 

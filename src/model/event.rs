@@ -87,4 +87,13 @@ pub enum Event {
     FaultStart { fault: u32 },
     /// Scenario -> target: fault `fault` is repaired.
     FaultEnd { fault: u32 },
+    /// Consolidation -> cluster: a control pass (overload detection, VM selection,
+    /// placement, underload); its decisions start migrations.
+    ConsolidationPass { cluster: ClusterId },
+    /// Simple migration -> VM: the memory is copied; the VM runs on its destination.
+    SimpleMigrationDone { vm: InstanceId },
+    /// Consolidation -> host: the emptied host has reached its sleep state.
+    HostAsleep { host: HostId },
+    /// Consolidation -> host: the woken host is up; the work sent to it goes ahead.
+    HostAwake { host: HostId },
 }

@@ -24,6 +24,10 @@ pub struct Host {
     pub state: HostState,
     /// Watts drawn in standby.
     pub standby_w: f64,
+    /// Watts drawn when powered off.
+    pub off_w: f64,
+    /// How long it takes to enter and leave standby and off.
+    pub transitions: crate::scenario::PowerTransitions,
     /// When the host last started entering maintenance mode.
     pub maintenance_since: SimTime,
 }
@@ -45,6 +49,8 @@ pub enum HostState {
     Standby,
     /// DPM woke it; it takes work once booted.
     PoweringOn,
+    /// Powered off (consolidation's `sleep: off`): draws its off watts, runs nothing.
+    Off,
 }
 
 impl HostState {
@@ -73,12 +79,13 @@ impl Host {
     pub fn watts(&self) -> f64 {
         match self.state {
             HostState::Standby => self.standby_w,
+            HostState::Off => self.off_w,
             _ => self.power.watts(self.cpu_util()),
         }
     }
 
-    /// Powered on (not in standby).
+    /// Powered on (not in standby or off).
     pub fn powered_on(&self) -> bool {
-        self.state != HostState::Standby
+        !matches!(self.state, HostState::Standby | HostState::Off)
     }
 }

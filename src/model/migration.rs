@@ -111,6 +111,14 @@ impl World {
             },
         );
         self.reshare(now, cluster, src, dst);
+        obs.migration_begun(
+            now,
+            self,
+            vm,
+            PrecopyParams::default().cpu_overhead,
+            overhead,
+            overhead,
+        );
         self.host_updated(now, src, obs);
         self.host_updated(now, dst, obs);
     }
@@ -215,6 +223,7 @@ impl World {
             self.hosts[src].local as usize,
         );
         self.groups[group].count(src_local, -1);
+        obs.migration_ended(now, self, vm);
         obs.migration_done(now, &outcome);
         self.host_updated(now, src, obs);
         self.host_updated(now, dst, obs);

@@ -2,6 +2,7 @@
 //! handlers that change them. No file, terminal or clock access here.
 
 pub mod build;
+pub mod consolidation;
 pub mod controllers;
 pub mod crx;
 pub mod dpm;

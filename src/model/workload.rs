@@ -68,6 +68,20 @@ impl Group {
         }
     }
 
+    /// A trace-driven group's instance `index`: its vCPUs, CPU size and memory.
+    pub fn trace_size(&self, index: u64) -> Option<(u32, crate::scenario::CpuAmount, u64)> {
+        let t = self.spec.trace.as_ref()?;
+        let row = &t.rows[*t.row_of.get(index as usize)? as usize];
+        Some((row.vcpus, row.cpu, row.memory))
+    }
+
+    /// A trace-driven group's instance `index`: its lifetime (`Some(None)`: forever).
+    pub fn trace_lifetime(&self, index: u32) -> Option<Option<SimDuration>> {
+        let t = self.spec.trace.as_ref()?;
+        let row = &t.rows[*t.row_of.get(index as usize)? as usize];
+        Some(row.lifetime)
+    }
+
     pub fn new(spec: WorkloadSpec, streams: &StreamFactory) -> Self {
         let n = &spec.name;
         Group {

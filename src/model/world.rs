@@ -70,6 +70,32 @@ pub trait Observer {
     fn migration_aborted(&mut self, _now: SimTime) {}
     /// An instance ended.
     fn departed(&mut self, _now: SimTime, _world: &World, _group: GroupId) {}
+    /// A migration of `vm` began (after the hosts' loads changed, before they are
+    /// reported): it loses `degradation` of its CPU demand until it ends; its source and
+    /// destination carry `src_overhead_mhz` and `dst_overhead_mhz` for it.
+    fn migration_begun(
+        &mut self,
+        _now: SimTime,
+        _world: &World,
+        _vm: InstanceId,
+        _degradation: f64,
+        _src_overhead_mhz: u64,
+        _dst_overhead_mhz: u64,
+    ) {
+    }
+    /// The migration of `vm` ended (done, or abandoned because the VM left).
+    fn migration_ended(&mut self, _now: SimTime, _world: &World, _vm: InstanceId) {}
+    /// Consolidation sent `host` to sleep (`waking` false) or woke it.
+    fn host_power(&mut self, _now: SimTime, _host: HostId, _waking: bool) {}
+    /// A consolidation pass on `cluster` decided `pass`.
+    fn consolidation_pass(
+        &mut self,
+        _now: SimTime,
+        _world: &World,
+        _cluster: ClusterId,
+        _pass: &super::consolidation::PassSummary,
+    ) {
+    }
     /// Host `host`'s reservation, demand or state changed (its new state is in `world`).
     fn host_changed(&mut self, _now: SimTime, _world: &World, _host: HostId) {}
     /// A sampling instant: the state after every event at `now`.
@@ -198,6 +224,8 @@ pub struct Cluster {
     pub kube: Option<super::kube::KubeNodes>,
     /// Capacity-weighted MHz of one core (converts CPU requests in cores for quotas).
     pub mean_core_mhz: f64,
+    /// Dynamic consolidation, if the cluster has it (instead of DRS).
+    pub consolidation: Option<Box<super::consolidation::ConsolidationState>>,
     /// Instances by state, for sampling.
     pub vms_running: u64,
     pub pods_starting: u64,
@@ -283,6 +311,10 @@ impl World {
             Event::ProbeTimeout { pool, member } => self.on_probe_timeout(now, pool, member, obs),
             Event::FaultStart { fault } => self.on_fault(now, fault, true, obs),
             Event::FaultEnd { fault } => self.on_fault(now, fault, false, obs),
+            Event::ConsolidationPass { cluster } => self.on_consolidation_pass(now, cluster, obs),
+            Event::SimpleMigrationDone { vm } => self.on_simple_migration_done(now, vm, obs),
+            Event::HostAsleep { host } => self.on_host_asleep(now, host, obs),
+            Event::HostAwake { host } => self.on_host_awake(now, host, obs),
         }
     }
 
@@ -327,17 +359,13 @@ impl World {
             WorkloadKind::Vm(vm) => {
                 let cpu = vm.reserve_cpu.draw(&mut g.size_rng);
                 let memory = vm.reserve_memory.draw(&mut g.size_rng);
-                let size = CpuAmount::Millicores(vm.vcpus as u64 * 1000);
-                (
-                    Request {
-                        cpu,
-                        memory,
-                        vcpus: vm.vcpus,
-                    },
-                    ImageId(0),
-                    size,
+                // A trace-driven group sizes each instance from its trace row.
+                let (vcpus, size, mem) = g.trace_size(g.created - 1).unwrap_or((
+                    vm.vcpus,
+                    CpuAmount::Millicores(vm.vcpus as u64 * 1000),
                     vm.memory,
-                )
+                ));
+                (Request { cpu, memory, vcpus }, ImageId(0), size, mem)
             }
             WorkloadKind::Pod(p) => {
                 let cpu = p.request_cpu.draw(&mut g.size_rng);
@@ -409,6 +437,14 @@ impl World {
         let spec = &self.groups[group].spec;
         let ci = ClusterId::from_index(spec.cluster);
         let on_no_fit = spec.on_no_fit;
+        // A consolidation cluster places VMs power-aware (`consolidation.rs`); what
+        // finds no room that way goes to the cluster's policy.
+        if !spec.is_pod()
+            && self.clusters[ci].consolidation.is_some()
+            && self.consolidation_arrival(now, id, obs)
+        {
+            return true;
+        }
         let supervised = self.supervised(group);
         let mut record = None;
         let feasible = if supervised {
@@ -453,7 +489,13 @@ impl World {
         }
     }
 
-    fn place_on<O: Observer>(&mut self, now: SimTime, id: InstanceId, host: HostId, obs: &mut O) {
+    pub(super) fn place_on<O: Observer>(
+        &mut self,
+        now: SimTime,
+        id: InstanceId,
+        host: HostId,
+        obs: &mut O,
+    ) {
         let h = &self.hosts[host];
         let view = h.view;
         let ci = h.cluster;
@@ -545,8 +587,13 @@ impl World {
         } else {
             self.clusters[ci].vms_running += 1;
         }
+        let index = inst.index;
         let g = &mut self.groups[group];
-        if let Some(life) = g.spec.lifetime.draw(&mut g.lifetime_rng) {
+        let life = match g.trace_lifetime(index) {
+            Some(traced) => traced,
+            None => g.spec.lifetime.draw(&mut g.lifetime_rng),
+        };
+        if let Some(life) = life {
             let t = now + life;
             if t <= self.end {
                 self.queue.schedule_at(t, Event::Departure { instance: id });
@@ -638,7 +685,12 @@ impl World {
         self.retry_pending_soon(now, ci);
         self.host_updated(now, host, obs);
         if inst.migrating_to != HostId::NONE {
-            self.abort_migration(now, id, host, &inst, obs);
+            obs.migration_ended(now, self, id);
+            if self.simple_migration(id, host) {
+                self.abort_simple_migration(now, id, &inst, obs);
+            } else {
+                self.abort_migration(now, id, host, &inst, obs);
+            }
         }
         obs.departed(now, self, inst.group);
         if inst.is_pod && inst.state == InstanceState::Running {

@@ -2,6 +2,7 @@
 //! [`view::ClusterView`] and returns a decision that the model carries out.
 
 pub mod balance;
+pub mod consolidation;
 pub mod drs_score;
 pub mod entitlement;
 pub mod index;

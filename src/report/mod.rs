@@ -12,6 +12,7 @@ pub mod html;
 pub mod plot;
 pub mod run_page;
 pub mod sweep_page;
+pub mod tabulate;
 pub mod traffic;
 
 use crate::metrics::{summarize, Recorder};
@@ -71,6 +72,18 @@ pub fn render(
                 .into_bytes(),
         });
     }
+    if !rec.consolidation_log.is_empty() {
+        // One line per consolidation pass: what it found and every migration it started.
+        files.push(OutputFile {
+            path: "consolidation.jsonl".into(),
+            bytes: rec
+                .consolidation_log
+                .iter()
+                .flat_map(|l| [l.as_str(), "\n"])
+                .collect::<String>()
+                .into_bytes(),
+        });
+    }
     if let Some(sup) = &rec.sup {
         // Supervisor clusters: every started pod's stage-by-stage start-up.
         files.push(OutputFile {
@@ -82,16 +95,7 @@ pub fn render(
     if opts.plots {
         let mut charts = plot::all(rec)?;
         charts.extend(plot::traffic::all(rec, world)?);
-        for (name, png, svg) in charts {
-            files.push(OutputFile {
-                path: format!("plots/{name}.png").into(),
-                bytes: png,
-            });
-            files.push(OutputFile {
-                path: format!("plots/{name}.svg").into(),
-                bytes: svg.into_bytes(),
-            });
-        }
+        files.extend(chart_files(charts));
     }
     let summary = summarize(scenario, world, rec);
     let mut json = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
@@ -122,6 +126,22 @@ pub fn add_run_report(files: &mut Vec<OutputFile>) -> Result<(), run_page::Outpu
         },
     );
     Ok(())
+}
+
+/// Charts as `plots/<name>.png` and `plots/<name>.svg`.
+pub fn chart_files(charts: Vec<plot::Chart>) -> Vec<OutputFile> {
+    let mut files = Vec::with_capacity(2 * charts.len());
+    for (name, png, svg) in charts {
+        files.push(OutputFile {
+            path: format!("plots/{name}.png").into(),
+            bytes: png,
+        });
+        files.push(OutputFile {
+            path: format!("plots/{name}.svg").into(),
+            bytes: svg.into_bytes(),
+        });
+    }
+    files
 }
 
 /// Writes `files` under `dir`, each through a temporary name and a rename.

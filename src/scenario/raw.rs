@@ -291,6 +291,9 @@ pub struct RawCluster {
     /// Workload Management: the cluster becomes a supervisor cluster running native pods.
     #[serde(default)]
     pub supervisor: Option<RawSupervisor>,
+    /// Dynamic VM consolidation (Beloglazov & Buyya 2012), the alternative to `drs`.
+    #[serde(default)]
+    pub consolidation: Option<RawConsolidation>,
 }
 
 /// A supervisor cluster's control plane and pod start-up. Every field is optional.
@@ -376,6 +379,45 @@ pub struct RawCrx {
     pub readiness: Option<Scalar>,
 }
 
+/// Dynamic VM consolidation: every `interval`, overloaded hosts shed VMs, the least-used
+/// hosts are emptied into the others, and empty hosts sleep.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsolidation {
+    /// Time between control passes (default 5m).
+    #[serde(default)]
+    pub interval: Option<Scalar>,
+    /// Host overload detection: `thr` (default), `iqr`, `mad`, `lr` or `lrr`.
+    #[serde(default)]
+    pub detector: Option<String>,
+    /// The detector's parameter (default thr 0.8, iqr 1.5, mad 2.5, lr 1.2, lrr 1.2).
+    #[serde(default)]
+    pub safety: Option<Scalar>,
+    /// Static threshold while a host's history is short (default 0.7).
+    #[serde(default)]
+    pub fallback_threshold: Option<Scalar>,
+    /// VM selection: `mmt` (default), `rs` or `mc`.
+    #[serde(default)]
+    pub selection: Option<String>,
+    /// When a VM's memory must fit its destination: `always` (default), `placement`
+    /// (only when first placed, as CloudSim) or `never`.
+    #[serde(default)]
+    pub memory: Option<String>,
+    /// Where emptied hosts go: `standby` (default) or `off`.
+    #[serde(default)]
+    pub sleep: Option<String>,
+    /// How VMs move: `vmotion` (default: pre-copy within vCenter's slots) or `simple`
+    /// (memory / bandwidth share, no concurrency limit: the study's model).
+    #[serde(default)]
+    pub migration: Option<String>,
+    /// `simple` migrations: share of the narrower NIC they use (default 0.5).
+    #[serde(default)]
+    pub bandwidth_share: Option<Scalar>,
+    /// `simple` migrations: share of its CPU a migrating VM loses (default 0.1).
+    #[serde(default)]
+    pub degradation: Option<Scalar>,
+}
+
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawHostGroup {
@@ -422,6 +464,21 @@ pub struct RawPower {
     /// Draw in standby (DPM), default 10W.
     #[serde(default)]
     pub standby: Option<Scalar>,
+    /// Draw when powered off, default 0W.
+    #[serde(default)]
+    pub off: Option<Scalar>,
+    /// Time to enter standby (default 1m).
+    #[serde(default)]
+    pub to_standby: Option<Scalar>,
+    /// Time to wake from standby (default 5m).
+    #[serde(default)]
+    pub from_standby: Option<Scalar>,
+    /// Time to power off (default 1m).
+    #[serde(default)]
+    pub to_off: Option<Scalar>,
+    /// Time to boot from off (default 5m).
+    #[serde(default)]
+    pub from_off: Option<Scalar>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -566,6 +623,10 @@ pub struct RawWorkload {
     /// request); the same models as `demand`. Default: all of it.
     #[serde(default)]
     pub memory_demand: Option<RawDemand>,
+    /// A canonical workload trace that gives the group's arrivals, lifetimes, sizes and
+    /// demand (vm-group).
+    #[serde(default)]
+    pub trace: Option<RawWorkloadTrace>,
 }
 
 /// `{ at, replicas }`: a deployment scaled at a time.
@@ -605,6 +666,57 @@ pub struct RawVolume {
 pub struct RawNodePool {
     pub count: Scalar,
     pub class: String,
+}
+
+/// A canonical trace (see `pacsim trace import`): one instance per row (or `count`), from
+/// its arrival to its departure, following its utilisation series.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkloadTrace {
+    /// The trace file; a relative path is read from the scenario file's folder.
+    pub file: String,
+    /// Only the workloads alive in `[from, to)` of the trace, `from` becoming the run's
+    /// start.
+    #[serde(default)]
+    pub window: Option<RawWindow>,
+    /// Keep this many workloads (rows), drawn at random with the scenario's seed.
+    #[serde(default)]
+    pub sample: Option<Scalar>,
+    /// Multiply every utilisation sample (capped at 1), e.g. `1.2` for 20 % more load.
+    #[serde(default)]
+    pub scale: Option<Scalar>,
+    /// A series shorter than its workload's time in the run: `error` (default),
+    /// `repeat` or `hold_last`.
+    #[serde(default)]
+    pub on_short: Option<String>,
+    /// Sizes by position: the rows (in file order) are cut into as many equal parts as
+    /// sizes are given (part = row / ceil(rows / parts), CloudSim's VM types), each part
+    /// taking its size. Overrides the trace's CPU and memory.
+    #[serde(default)]
+    pub sizes: Option<Vec<RawTraceSize>>,
+    /// What a workload does at the first interval where it and the next read 0 %: `keep`
+    /// running (default) or `end` (as CloudSim ends a VM whose CPU request reads 0).
+    #[serde(default)]
+    pub on_idle: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    #[serde(default)]
+    pub from: Option<Scalar>,
+    #[serde(default)]
+    pub to: Option<Scalar>,
+}
+
+/// `{ vcpus: 1, cpu: 2500MHz, memory: 870MB }`: `cpu` is what a utilisation of 1.0 means.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraceSize {
+    #[serde(default)]
+    pub vcpus: Option<Scalar>,
+    pub cpu: Scalar,
+    pub memory: Scalar,
 }
 
 /// `{ vms: separate }` (VM-VM anti-affinity: the group's VMs on distinct hosts),

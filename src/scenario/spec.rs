@@ -59,6 +59,8 @@ pub struct ClusterSpec {
     pub dpm: Option<DpmSpec>,
     /// Workload Management, if enabled: a supervisor cluster.
     pub supervisor: Option<SupervisorSpec>,
+    /// Dynamic VM consolidation (the alternative to DRS), if enabled.
+    pub consolidation: Option<ConsolidationSpec>,
 }
 
 /// A supervisor cluster's control plane, API path and pod start-up. The defaults and
@@ -139,6 +141,83 @@ pub struct RegistrySpec {
     pub concurrent_pulls: u32,
 }
 
+/// Host overload detection of a consolidation cluster (Beloglazov & Buyya 2012).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverloadDetector {
+    /// Static threshold: overloaded above `safety` utilisation.
+    Thr,
+    /// Adaptive threshold `1 - safety x IQR` of the host's utilisation history.
+    Iqr,
+    /// Adaptive threshold `1 - safety x MAD` of the host's utilisation history.
+    Mad,
+    /// Local regression: overloaded when `safety x` the predicted utilisation >= 1.
+    Lr,
+    /// Robust local regression (bisquare re-weighting), same test.
+    Lrr,
+}
+
+/// Which VM leaves an overloaded host first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmSelection {
+    /// Minimum migration time: the VM with the least memory.
+    Mmt,
+    /// Random selection.
+    Rs,
+    /// Maximum correlation: the VM whose utilisation history the others' predict best.
+    Mc,
+}
+
+/// When consolidation checks that a VM's memory fits its destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryCheck {
+    /// At placement and at every migration.
+    Always,
+    /// Only when a VM is first placed (CloudSim: a VM asks for its RAM only while it is
+    /// being created; afterwards RAM is not a constraint).
+    Placement,
+    /// Never (CPU only).
+    Never,
+}
+
+/// Where an emptied host goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SleepState {
+    Standby,
+    Off,
+}
+
+/// How consolidation moves VMs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MigrationModel {
+    /// vMotion as DRS does it: iterative pre-copy within vCenter's concurrency slots.
+    Vmotion,
+    /// The study's model (CloudSim): time = memory / (`bandwidth_share` x the narrower
+    /// NIC), no concurrency limit; the VM loses `degradation` of its CPU while it moves
+    /// and the destination carries that share of its demand.
+    Simple {
+        bandwidth_share: f64,
+        degradation: f64,
+    },
+}
+
+/// Dynamic VM consolidation of a cluster: every `interval`, hosts found overloaded shed
+/// VMs (selection policy) to the hosts whose power grows least (PABFD), and the least-used
+/// hosts are emptied when their VMs fit elsewhere and go to sleep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsolidationSpec {
+    pub interval: SimDuration,
+    pub detector: OverloadDetector,
+    /// The detector's parameter: THR's threshold, IQR's and MAD's safety, LR's and LRR's
+    /// safety multiplier.
+    pub safety: f64,
+    /// Static threshold used while a host's history is too short for the detector.
+    pub fallback_threshold: f64,
+    pub selection: VmSelection,
+    pub memory: MemoryCheck,
+    pub sleep: SleepState,
+    pub migration: MigrationModel,
+}
+
 /// DPM of a cluster (evaluated at every DRS pass).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DpmSpec {
@@ -210,6 +289,19 @@ pub struct HostGroupSpec {
     pub standby_w: f64,
     /// Kubernetes node labels, taints and pod limit of the hosts.
     pub node: super::kube::NodeTemplate,
+    /// Watts drawn when powered off.
+    pub off_w: f64,
+    /// How long the host takes to enter and leave standby and off.
+    pub transitions: PowerTransitions,
+}
+
+/// Times a host takes between power states (it draws its idle power meanwhile).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PowerTransitions {
+    pub to_standby: SimDuration,
+    pub from_standby: SimDuration,
+    pub to_off: SimDuration,
+    pub from_off: SimDuration,
 }
 
 impl HostGroupSpec {
@@ -419,6 +511,63 @@ pub enum DemandModel {
 pub struct DemandTrace {
     pub columns: Vec<Vec<f32>>,
     pub interval_s: f64,
+    /// Per column, when its first sample starts (seconds of the run; may be negative for
+    /// a workload already running at the start). Empty: every column starts at 0.
+    pub starts_s: Vec<f64>,
+    /// Per column, its sample interval. Empty: `interval_s` for every column.
+    pub intervals_s: Vec<f64>,
+    /// The column of each instance (in creation order). Empty: instance k follows
+    /// column k modulo the column count.
+    pub column_of: Vec<u32>,
+    /// What follows a column's last sample.
+    pub on_short: OnShort,
+}
+
+impl DemandTrace {
+    /// A trace of equal columns that all start at 0 and repeat (the CSV demand trace).
+    pub fn repeating(columns: Vec<Vec<f32>>, interval_s: f64) -> Self {
+        DemandTrace {
+            columns,
+            interval_s,
+            starts_s: Vec::new(),
+            intervals_s: Vec::new(),
+            column_of: Vec::new(),
+            on_short: OnShort::Repeat,
+        }
+    }
+}
+
+/// What a trace-driven demand does after its series ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnShort {
+    /// Start the series again.
+    Repeat,
+    /// Keep the last value.
+    HoldLast,
+    /// Refused at validation (a series must cover its workload's time in the run); at
+    /// run time the last value is held.
+    Error,
+}
+
+/// Per-instance sizes and lifetimes of a trace-driven VM group, in creation order:
+/// instance k comes from `rows[row_of[k]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceInstances {
+    /// The trace file, as the scenario names it.
+    pub file: String,
+    pub rows: Vec<TraceInstance>,
+    pub row_of: Vec<u32>,
+}
+
+/// One trace row's instances.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceInstance {
+    pub vcpus: u32,
+    /// What a utilisation of 1.0 means: an absolute clock or cores of the host.
+    pub cpu: CpuAmount,
+    pub memory: u64,
+    /// `None`: runs to the end.
+    pub lifetime: Option<SimDuration>,
 }
 
 impl DemandModel {
@@ -432,7 +581,10 @@ impl DemandModel {
         match self {
             DemandModel::RandomWalk { start, .. } => *start,
             DemandModel::Bursts { .. } => rng.uniform(),
-            DemandModel::Trace(t) => (index % t.columns.len() as u64) as f64,
+            DemandModel::Trace(t) => match t.column_of.get(index as usize) {
+                Some(c) => *c as f64,
+                None => (index % t.columns.len() as u64) as f64,
+            },
             DemandModel::Constant(_) | DemandModel::Diurnal { .. } => 0.0,
         }
     }
@@ -450,8 +602,15 @@ impl DemandModel {
     /// The demand fraction at time `t_s` (seconds) for an instance in `state`.
     pub fn fraction(&self, t_s: f64, state: f64) -> f64 {
         if let DemandModel::Trace(t) = self {
-            let column = &t.columns[state as usize];
-            let row = (t_s / t.interval_s).floor() as usize % column.len();
+            let c = state as usize;
+            let column = &t.columns[c];
+            let start = t.starts_s.get(c).copied().unwrap_or(0.0);
+            let interval = t.intervals_s.get(c).copied().unwrap_or(t.interval_s);
+            let k = ((t_s - start) / interval).floor().max(0.0) as usize;
+            let row = match t.on_short {
+                OnShort::Repeat => k % column.len(),
+                OnShort::HoldLast | OnShort::Error => k.min(column.len() - 1),
+            };
             return column[row] as f64;
         }
         match *self {
@@ -548,6 +707,8 @@ pub struct WorkloadSpec {
     pub vm_start: SimDuration,
     /// Kubernetes scheduling constraints of the pods (supervisor clusters).
     pub scheduling: super::kube::PodScheduling,
+    /// For a trace-driven VM group: each instance's size and lifetime.
+    pub trace: Option<std::sync::Arc<TraceInstances>>,
 }
 
 /// What creates a group's instances.
@@ -776,10 +937,7 @@ mod tests {
 
     #[test]
     fn a_trace_is_followed_per_instance_and_repeats() {
-        let t = DemandTrace {
-            columns: vec![vec![0.1, 0.2, 0.3], vec![0.9, 0.8, 0.7]],
-            interval_s: 60.0,
-        };
+        let t = DemandTrace::repeating(vec![vec![0.1, 0.2, 0.3], vec![0.9, 0.8, 0.7]], 60.0);
         let d = DemandModel::Trace(std::sync::Arc::new(t));
         let mut rng = crate::engine::StreamFactory::new(1, 0).stream("t");
         let (a, b, c) = (

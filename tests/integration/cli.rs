@@ -42,7 +42,15 @@ fn schema_is_json_that_names_the_top_level_fields() {
 #[test]
 fn policies_lists_every_placement_policy() {
     let (text, _) = output(&["policies"], 0);
-    for p in ["first-fit", "best-fit", "least-loaded"] {
+    for p in [
+        "first-fit",
+        "best-fit",
+        "least-loaded",
+        "thr",
+        "lrr",
+        "mmt",
+        "mc",
+    ] {
         assert!(text.contains(p), "{p} missing from:\n{text}");
     }
     for (name, _) in pacsim::policy::lb::CATALOGUE {

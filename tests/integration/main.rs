@@ -3,6 +3,7 @@
 
 mod browser;
 mod cli;
+mod consolidation;
 mod determinism;
 mod golden;
 mod invalid;
@@ -10,4 +11,5 @@ mod model;
 mod properties;
 mod report;
 mod supervisor;
+mod traces;
 mod traffic;

@@ -473,4 +473,5 @@ fn startup_cdf<DB: DrawingBackend>(
 }
 
 // After `both!`, which it uses.
+pub mod compare;
 pub mod traffic;

@@ -109,6 +109,16 @@ const EXACT: &[(&str, &str, Unit, &str)] = &[
     ("network.bytes_edge_links", "bytes on edge links", Bytes, "bytes carried by links to NSX edges"),
     ("network.link_util_mean_max", "busiest link, mean utilisation", Fraction, "the busiest directed link's utilisation over the run"),
     ("network.link_util_peak", "link utilisation peak", Fraction, "the highest utilisation of any directed link in any sampling interval"),
+    ("slatah", "SLATAH", Fraction, "share of active host time spent at 100 % CPU (Beloglazov & Buyya's SLA violation time per active host)"),
+    ("slatah_cloudsim", "SLATAH (CloudSim's count)", Fraction, "SLATAH counting a host as violating while a VM migrates to it, as CloudSim does"),
+    ("pdm", "PDM", Fraction, "performance degradation due to migrations: CPU lost while migrating over the CPU requested"),
+    ("slav", "SLAV", Plain, "SLA violation: SLATAH x PDM"),
+    ("esv", "ESV", Plain, "energy x SLAV (kWh): the study's combined figure, lower is better"),
+    ("hosts_active_mean", "hosts active, mean", Count, "hosts powered on with some CPU demand, time-averaged"),
+    ("host_sleeps", "host sleeps", Count, "hosts sent to standby or off by DPM or consolidation"),
+    ("host_wakes", "host wakes", Count, "hosts woken by DPM or consolidation"),
+    ("consolidation_passes", "consolidation passes", Count, "control passes of dynamic consolidation"),
+    ("consolidation_overloaded", "hosts found overloaded", Count, "overloaded hosts the consolidation passes found, summed over passes"),
 ];
 
 /// Per-cluster keys `cluster.<name>.<field>`: field, label, unit, meaning.

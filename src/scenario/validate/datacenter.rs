@@ -95,6 +95,11 @@ pub(super) fn host_group(v: &mut V, gp: &str, g: &RawHostGroup) -> Option<HostGr
         gp,
         &mut v.diags,
     );
+    let off = match g.power.as_ref().and_then(|p| p.off.as_ref()) {
+        Some(w) => v.parse(&format!("{gp}.power.off"), w, units::parse_watts),
+        None => Some(defaults::OFF_W),
+    };
+    let transitions = power_transitions(v, &format!("{gp}.power"), g.power.as_ref());
     Some(HostGroupSpec {
         node,
         name: g.name.clone(),
@@ -105,6 +110,46 @@ pub(super) fn host_group(v: &mut V, gp: &str, g: &RawHostGroup) -> Option<HostGr
         nic_bytes_per_s: nic?,
         power: power?,
         standby_w: standby?,
+        off_w: off?,
+        transitions: transitions?,
+    })
+}
+
+/// The times a host takes to enter and leave standby and off.
+fn power_transitions(v: &mut V, pp: &str, p: Option<&RawPower>) -> Option<PowerTransitions> {
+    let time = |v: &mut V, field: &str, s: Option<&Scalar>, default: u64| match s {
+        Some(s) => v.duration(&format!("{pp}.{field}"), s, true),
+        None => Some(SimDuration::from_secs(default)),
+    };
+    let to_standby = time(
+        v,
+        "to_standby",
+        p.and_then(|p| p.to_standby.as_ref()),
+        defaults::DPM_POWER_OFF_TIME_S,
+    );
+    let from_standby = time(
+        v,
+        "from_standby",
+        p.and_then(|p| p.from_standby.as_ref()),
+        defaults::DPM_POWER_ON_TIME_S,
+    );
+    let to_off = time(
+        v,
+        "to_off",
+        p.and_then(|p| p.to_off.as_ref()),
+        defaults::POWER_TO_OFF_S,
+    );
+    let from_off = time(
+        v,
+        "from_off",
+        p.and_then(|p| p.from_off.as_ref()),
+        defaults::POWER_FROM_OFF_S,
+    );
+    Some(PowerTransitions {
+        to_standby: to_standby?,
+        from_standby: from_standby?,
+        to_off: to_off?,
+        from_off: from_off?,
     })
 }
 
@@ -414,5 +459,205 @@ pub(super) fn drs(v: &mut V, dp: &str, d: &RawDrs) -> Option<DrsSpec> {
         interval: interval?,
         level: level?,
         max_moves: max_moves?,
+    })
+}
+
+/// Consolidation of a cluster: the detector and its parameter, VM selection, memory
+/// checks, sleep state and migration model.
+pub(super) fn consolidation(
+    v: &mut V,
+    cp: &str,
+    c: &RawConsolidation,
+) -> Option<ConsolidationSpec> {
+    let pick = |v: &mut V,
+                field: &str,
+                value: Option<&str>,
+                names: &[&str],
+                what: &str|
+     -> Option<usize> {
+        let value = value?;
+        match names.iter().position(|n| *n == value) {
+            Some(i) => Some(i),
+            None => {
+                let hint = match did_you_mean(value, names.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("the {what}s are {}", names.join(", ")),
+                };
+                v.err(
+                    &format!("{cp}.{field}"),
+                    format!("unknown {what} `{value}`"),
+                    hint,
+                );
+                Some(usize::MAX)
+            }
+        }
+    };
+    let interval = match &c.interval {
+        Some(i) => v.duration(&format!("{cp}.interval"), i, false),
+        None => Some(SimDuration::from_secs(defaults::CONSOLIDATION_INTERVAL_S)),
+    };
+    const DETECTORS: [&str; 5] = ["thr", "iqr", "mad", "lr", "lrr"];
+    let detector = match pick(
+        v,
+        "detector",
+        c.detector.as_deref(),
+        &DETECTORS,
+        "overload detector",
+    ) {
+        None => Some(OverloadDetector::Thr),
+        Some(i) => [
+            OverloadDetector::Thr,
+            OverloadDetector::Iqr,
+            OverloadDetector::Mad,
+            OverloadDetector::Lr,
+            OverloadDetector::Lrr,
+        ]
+        .get(i)
+        .copied(),
+    };
+    let selection = match pick(
+        v,
+        "selection",
+        c.selection.as_deref(),
+        &["mmt", "rs", "mc"],
+        "VM selection policy",
+    ) {
+        None => Some(VmSelection::Mmt),
+        Some(i) => [VmSelection::Mmt, VmSelection::Rs, VmSelection::Mc]
+            .get(i)
+            .copied(),
+    };
+    let memory = match pick(
+        v,
+        "memory",
+        c.memory.as_deref(),
+        &["always", "placement", "never"],
+        "memory check",
+    ) {
+        None => Some(MemoryCheck::Always),
+        Some(i) => [
+            MemoryCheck::Always,
+            MemoryCheck::Placement,
+            MemoryCheck::Never,
+        ]
+        .get(i)
+        .copied(),
+    };
+    let sleep = match pick(
+        v,
+        "sleep",
+        c.sleep.as_deref(),
+        &["standby", "off"],
+        "sleep state",
+    ) {
+        None => Some(SleepState::Standby),
+        Some(i) => [SleepState::Standby, SleepState::Off].get(i).copied(),
+    };
+    let simple = match pick(
+        v,
+        "migration",
+        c.migration.as_deref(),
+        &["vmotion", "simple"],
+        "migration model",
+    ) {
+        None | Some(0) => Some(false),
+        Some(1) => Some(true),
+        Some(_) => None,
+    };
+    let number = |v: &mut V,
+                  field: &str,
+                  s: &Option<Scalar>,
+                  default: f64,
+                  ok: &dyn Fn(f64) -> bool,
+                  hint: &str| match s {
+        None => Some(default),
+        Some(s) => {
+            let p = format!("{cp}.{field}");
+            let x = v.parse(&p, s, units::parse_number)?;
+            if ok(x) {
+                Some(x)
+            } else {
+                v.err(&p, format!("{field} {x} is out of range"), hint);
+                None
+            }
+        }
+    };
+    let default_safety = match detector {
+        Some(OverloadDetector::Thr) => defaults::THR_THRESHOLD,
+        Some(OverloadDetector::Iqr) => defaults::IQR_SAFETY,
+        Some(OverloadDetector::Mad) => defaults::MAD_SAFETY,
+        Some(OverloadDetector::Lr | OverloadDetector::Lrr) | None => defaults::LR_SAFETY,
+    };
+    let safety = if detector == Some(OverloadDetector::Thr) {
+        number(
+            v,
+            "safety",
+            &c.safety,
+            default_safety,
+            &|x| x > 0.0 && x <= 1.0,
+            "THR's safety is its utilisation threshold, in (0, 1]; e.g. 0.8",
+        )
+    } else {
+        number(
+            v,
+            "safety",
+            &c.safety,
+            default_safety,
+            &|x| (0.0..=100.0).contains(&x),
+            "a safety parameter from 0 to 100: IQR 1.5, MAD 2.5, LR and LRR 1.2 in the study",
+        )
+    };
+    let fallback = number(
+        v,
+        "fallback_threshold",
+        &c.fallback_threshold,
+        defaults::CONSOLIDATION_FALLBACK,
+        &|x| x > 0.0 && x <= 1.0,
+        "a utilisation threshold in (0, 1]; the study's is 0.7",
+    );
+    let share = number(
+        v,
+        "bandwidth_share",
+        &c.bandwidth_share,
+        defaults::SIMPLE_MIGRATION_SHARE,
+        &|x| x > 0.0 && x <= 1.0,
+        "a share of the NIC in (0, 1]; CloudSim's is 0.5",
+    );
+    let degradation = number(
+        v,
+        "degradation",
+        &c.degradation,
+        defaults::SIMPLE_MIGRATION_DEGRADATION,
+        &|x| (0.0..=1.0).contains(&x),
+        "a share of the VM's CPU in [0, 1]; CloudSim's is 0.1",
+    );
+    let simple = simple?;
+    if !simple {
+        for (field, given) in [
+            ("bandwidth_share", c.bandwidth_share.is_some()),
+            ("degradation", c.degradation.is_some()),
+        ] {
+            if given {
+                v.err(&format!("{cp}.{field}"), format!("`{field}` is for `migration: simple`"),
+                    "vMotion takes its bandwidth and CPU cost from the vMotion model; remove it or set `migration: simple`");
+            }
+        }
+    }
+    Some(ConsolidationSpec {
+        interval: interval?,
+        detector: detector?,
+        safety: safety?,
+        fallback_threshold: fallback?,
+        selection: selection?,
+        memory: memory?,
+        sleep: sleep?,
+        migration: if simple {
+            MigrationModel::Simple {
+                bandwidth_share: share?,
+                degradation: degradation?,
+            }
+        } else {
+            MigrationModel::Vmotion
+        },
     })
 }

@@ -5,6 +5,7 @@
 mod datacenter;
 mod network;
 mod supervisor;
+mod trace_workload;
 mod workload;
 
 pub use network::{defaults as network_defaults, MAX_REQUESTS};
@@ -17,7 +18,7 @@ use super::raw::*;
 use super::spec::*;
 use super::units;
 use crate::engine::SimDuration;
-use datacenter::{datastore, dpm, drs, host_group, placement, pod_runtime};
+use datacenter::{consolidation, datastore, dpm, drs, host_group, placement, pod_runtime};
 use std::collections::BTreeMap;
 use workload::Context;
 
@@ -77,6 +78,30 @@ pub mod defaults {
     pub const DPM_POWER_OFF_TIME_S: u64 = 60;
     /// Standby draw: 10 W. Assumption (a server's BMC and standby rail; no VMware figure).
     pub const STANDBY_W: f64 = 10.0;
+    /// Draw when powered off: 0 W, as CloudSim's switched-off hosts (`PowerHost` counts no
+    /// energy at zero utilisation). Assumption: a real server's BMC draws a few watts.
+    pub const OFF_W: f64 = 0.0;
+    /// Power-off and boot from off: 1 min and 5 min, the same assumptions as DPM's
+    /// standby entry and exit (no published figure).
+    pub const POWER_TO_OFF_S: u64 = 60;
+    pub const POWER_FROM_OFF_S: u64 = 300;
+    /// Consolidation's control loop: every 300 s, CloudSim's `SCHEDULING_INTERVAL` in the
+    /// study (Beloglazov & Buyya 2012; `examples/power/Constants.java`).
+    pub const CONSOLIDATION_INTERVAL_S: u64 = 300;
+    /// The study's detector parameters: THR 0.8, IQR 1.5, MAD 2.5, LR and LRR 1.2
+    /// (Beloglazov & Buyya 2012, the best of each; CloudSim's `RunAll` examples).
+    pub const THR_THRESHOLD: f64 = 0.8;
+    pub const IQR_SAFETY: f64 = 1.5;
+    pub const MAD_SAFETY: f64 = 2.5;
+    pub const LR_SAFETY: f64 = 1.2;
+    /// Static threshold while a host's history is too short (IQR/MAD under 12 values,
+    /// LR/LRR under 10): 0.7, the fallback `PowerVmAllocationPolicyMigrationStaticThreshold`
+    /// of CloudSim's PlanetLab runner.
+    pub const CONSOLIDATION_FALLBACK: f64 = 0.7;
+    /// Simple migrations: half the NIC (CloudSim: RAM / (BW / 2)) and 10 % CPU
+    /// degradation (CloudSim `VmSchedulerTimeShared`, `HostDynamicWorkload`).
+    pub const SIMPLE_MIGRATION_SHARE: f64 = 0.5;
+    pub const SIMPLE_MIGRATION_DEGRADATION: f64 = 0.1;
 }
 
 /// The placement policies a scenario may name.
@@ -86,6 +111,8 @@ struct V {
     diags: Vec<Diagnostic>,
     /// Folder that relative file names in the scenario (traces) are read from.
     base_dir: std::path::PathBuf,
+    /// The scenario's seed (trace sampling draws from it).
+    seed: u64,
 }
 
 impl V {
@@ -200,6 +227,7 @@ pub fn validate(
     let mut v = V {
         diags: Vec::new(),
         base_dir: base_dir.to_path_buf(),
+        seed: defaults::SEED,
     };
 
     if raw.name.trim().is_empty() {
@@ -222,6 +250,7 @@ pub fn validate(
         .as_ref()
         .and_then(|s| v.parse("seed", s, units::parse_count))
         .unwrap_or(defaults::SEED);
+    v.seed = seed;
     let duration = v.duration("duration", &raw.duration, false);
     if let Some(d) = duration {
         if d.as_secs_f64() > Limits::MAX_DURATION_S {
@@ -321,6 +350,17 @@ pub fn validate(
             .dpm
             .as_ref()
             .and_then(|d| dpm(&mut v, &format!("{cp}.dpm"), d));
+        let consolidation = rc
+            .consolidation
+            .as_ref()
+            .and_then(|c| consolidation(&mut v, &format!("{cp}.consolidation"), c));
+        if rc.consolidation.is_some() && rc.drs.is_some() {
+            v.err(
+                &format!("{cp}.consolidation"),
+                "a cluster balances with DRS or with consolidation, not both",
+                "remove `drs` (and `dpm`) to consolidate, or remove `consolidation`",
+            );
+        }
         if rc.dpm.is_some() && rc.drs.is_none() {
             v.err(
                 &format!("{cp}.dpm"),
@@ -351,6 +391,7 @@ pub fn validate(
             drs,
             dpm,
             supervisor,
+            consolidation,
         });
     }
     if total_hosts > Limits::MAX_HOSTS {

@@ -220,17 +220,53 @@ fn kind_and_rest(
     arrival_override: Option<Option<Arrival>>,
     volume: Option<Option<VolumeSpec>>,
 ) -> Option<WorkloadSpec> {
-    let kind = if is_pod {
+    // A trace gives the arrivals, lifetimes, sizes and demand (`trace_workload.rs`).
+    let traced = match (&w.trace, is_pod) {
+        (Some(_), true) => {
+            v.err(
+                &format!("{wp}.trace"),
+                "`trace` is for vm-group: trace-driven pod groups are not supported",
+                "make the group a `vm-group`",
+            );
+            None
+        }
+        (Some(t), false) => super::trace_workload::traced(v, wp, w, t, duration),
+        (None, _) => None,
+    };
+    let has_trace = w.trace.is_some();
+    if has_trace {
+        for (f, present) in [
+            ("arrival", w.arrival.is_some()),
+            ("lifetime", w.lifetime.is_some()),
+            ("demand", w.demand.is_some()),
+        ] {
+            if present {
+                v.err(
+                    &format!("{wp}.{f}"),
+                    format!("`{f}` comes from the trace"),
+                    "remove it: the trace gives each instance its arrival, lifetime and demand",
+                );
+            }
+        }
+    }
+    let kind = if has_trace {
+        traced.as_ref().map(|t| t.kind.clone())
+    } else if is_pod {
         pod_kind(v, wp, w, images)
     } else {
         vm_kind(v, wp, w)
     };
 
     let lifetime = match &w.lifetime {
+        _ if has_trace => Some(Lifetime::Forever),
         None => Some(Lifetime::Forever),
         Some(l) => lifetime(v, &format!("{wp}.lifetime"), l),
     };
-    let (demand, every) = demand_model(v, &format!("{wp}.demand"), w.demand.as_ref());
+    let (demand, every) = match &traced {
+        Some(t) => (Some(t.demand.clone()), Some(t.demand_every)),
+        None if has_trace => (None, None),
+        None => demand_model(v, &format!("{wp}.demand"), w.demand.as_ref()),
+    };
     let (memory_demand, memory_every) =
         demand_model(v, &format!("{wp}.memory_demand"), w.memory_demand.as_ref());
     // One update interval drives both: `every` of whichever gives it.
@@ -295,9 +331,11 @@ fn kind_and_rest(
     if let (Some(k), Some(c)) = (&kind, cluster_spec) {
         check_fits(v, wp, &w.name, k, c);
     }
-    let arrival = match (arrival_override, &w.arrival) {
-        (Some(Some(a)), _) => Some(a),
-        (Some(None), Some(a)) => arrival(
+    let arrival = match (arrival_override, &traced, &w.arrival) {
+        (Some(Some(a)), _, _) => Some(a),
+        (_, Some(t), _) => Some(t.arrival.clone()),
+        (_, None, _) if has_trace => None,
+        (Some(None), None, Some(a)) => arrival(
             v,
             &format!("{wp}.arrival"),
             a,
@@ -307,7 +345,7 @@ fn kind_and_rest(
             cluster_spec,
             duration,
         ),
-        (Some(None), None) => {
+        (Some(None), None, None) => {
             v.err(
                 wp,
                 format!("{} `{}` has no `arrival`", w.kind, w.name),
@@ -315,7 +353,7 @@ fn kind_and_rest(
             );
             None
         }
-        (None, _) => None,
+        (None, _, _) => None,
     };
 
     Some(WorkloadSpec {
@@ -335,6 +373,7 @@ fn kind_and_rest(
         controller: controller?,
         volume: volume?,
         vm_start: SimDuration::ZERO,
+        trace: traced.map(|t| t.instances),
     })
 }
 
@@ -914,6 +953,7 @@ fn guest_cluster(v: &mut V, wp: &str, w: &RawWorkload, cx: &Context) -> Vec<Work
             volume: None,
             vm_start: sup.guest_node_clone + sup.guest_node_boot,
             scheduling: Default::default(),
+            trace: None,
         });
     }
     out
@@ -1513,10 +1553,10 @@ fn demand_model(
         let interval = v.duration(&format!("{p}.interval"), &t.interval, false);
         let columns = read_trace(v, &format!("{p}.file"), &t.file);
         columns.zip(interval).map(|(columns, interval)| {
-            DemandModel::Trace(std::sync::Arc::new(DemandTrace {
+            DemandModel::Trace(std::sync::Arc::new(DemandTrace::repeating(
                 columns,
-                interval_s: interval.as_secs_f64(),
-            }))
+                interval.as_secs_f64(),
+            )))
         })
     } else {
         let b = d.bursts.as_ref().expect("one given");
