@@ -7,6 +7,7 @@
 //! are complete.
 
 pub mod plot;
+pub mod sweep;
 
 use crate::metrics::{summarize, Recorder};
 use crate::model::World;

@@ -468,3 +468,5 @@ fn startup_cdf<DB: DrawingBackend>(
         "fraction of pods",
     )
 }
+
+pub mod sweep;
