@@ -59,7 +59,9 @@
 //! sees `engine` and its own views; `model` uses `engine`, `policy` and the validated
 //! `scenario`; only `cli` touches files, the terminal, the environment and the clock.
 
+pub mod capacity;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod metrics;
 pub mod model;

@@ -5,6 +5,8 @@
 //! 2 invalid input (scenario or arguments); 3 an I/O error writing results; 101 an
 //! internal bug (a panic).
 
+mod capacity;
+mod compare;
 mod run;
 mod sweep;
 
@@ -65,6 +67,50 @@ pub enum Command {
     /// What-if sweeps: list, run (here or as part of a job array) and merge.
     #[command(subcommand)]
     Sweep(SweepCommand),
+    /// Compare two results metric by metric; exit 1 on a regression (a CI gate).
+    Compare {
+        /// summary.json or a run's folder; sweep-summary.csv or a merged sweep's folder.
+        baseline: PathBuf,
+        /// The same kind of result as the baseline.
+        candidate: PathBuf,
+        /// Directions and tolerances per metric (YAML).
+        #[arg(long)]
+        tolerance: Option<PathBuf>,
+        /// Show every metric, also those that did not change.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Find the smallest value of a field (e.g. a host count) meeting every SLO.
+    PlanCapacity {
+        /// A scenario, or a sweep file without axes (its scenario and replications).
+        file: PathBuf,
+        /// The integer field to vary, by path: clusters[0].hosts[0].count.
+        #[arg(long)]
+        vary: String,
+        /// An objective: 'pod_startup_p99<=5s', 'rejected==0'. Repeatable.
+        #[arg(long = "slo", value_name = "METRIC<=VALUE")]
+        slos: Vec<String>,
+        /// Seeds per value (default: the sweep file's, else 1).
+        #[arg(long)]
+        replications: Option<u64>,
+        /// Smallest value searched.
+        #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+        min: i64,
+        /// Largest value searched.
+        #[arg(long, default_value_t = 4096, allow_negative_numbers = true)]
+        max: i64,
+        /// Where the search starts (default: the scenario's own value).
+        #[arg(long, allow_negative_numbers = true)]
+        start: Option<i64>,
+        /// Report folder (default: results/<scenario name>-capacity/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Threads (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -168,6 +214,35 @@ pub fn main() -> i32 {
             no_plots,
             quiet,
         }) => sweep::merge_dir(&dir, !no_plots, quiet),
+        Command::Compare {
+            baseline,
+            candidate,
+            tolerance,
+            all,
+        } => compare::run(&baseline, &candidate, tolerance.as_deref(), all),
+        Command::PlanCapacity {
+            file,
+            vary,
+            slos,
+            replications,
+            min,
+            max,
+            start,
+            out,
+            threads,
+            quiet,
+        } => capacity::run(capacity::Args {
+            file,
+            vary,
+            slos,
+            replications,
+            min,
+            max,
+            start,
+            out,
+            threads,
+            quiet,
+        }),
         Command::Schema => {
             println!("{}", crate::scenario::raw::schema_json());
             EXIT_OK

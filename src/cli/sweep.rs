@@ -129,7 +129,9 @@ pub fn run(
                 s
             }
             Some(Err(msg)) => {
-                eprintln!("error: {msg}\n   = hint: a scheduler sets it to a run index 0, 1, 2, ...");
+                eprintln!(
+                    "error: {msg}\n   = hint: a scheduler sets it to a run index 0, 1, 2, ..."
+                );
                 return EXIT_INVALID_INPUT;
             }
             None => {
@@ -220,7 +222,8 @@ pub fn run(
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
-        let b = ProgressBar::with_draw_target(Some(todo.len() as u64), ProgressDrawTarget::stderr());
+        let b =
+            ProgressBar::with_draw_target(Some(todo.len() as u64), ProgressDrawTarget::stderr());
         b.set_style(
             ProgressStyle::with_template(
                 "{spinner} sweep [{bar:40}] {pos}/{len} runs ({per_sec}), eta {eta}",

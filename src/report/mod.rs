@@ -6,6 +6,8 @@
 //! and renamed into place, `summary.json` last, so its presence means the run's outputs
 //! are complete.
 
+pub mod capacity;
+pub mod compare;
 pub mod plot;
 pub mod sweep;
 

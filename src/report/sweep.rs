@@ -24,7 +24,11 @@ impl PlanLayout {
             "seed".len().max(digits(last.seed)),
         ];
         for a in &sweep.axes {
-            let w = a.values.iter().map(|v| value_label(v).chars().count()).max();
+            let w = a
+                .values
+                .iter()
+                .map(|v| value_label(v).chars().count())
+                .max();
             widths.push(a.path.chars().count().max(w.unwrap_or(0)));
         }
         PlanLayout { widths }
@@ -116,7 +120,12 @@ pub fn runs_csv(m: &MergedSweep) -> String {
         let cells = [r.index, r.point, r.replication, r.seed]
             .map(|n| n.to_string())
             .into_iter()
-            .chain(r.coords.iter().enumerate().map(|(a, &c)| m.value_label(a, c)))
+            .chain(
+                r.coords
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &c)| m.value_label(a, c)),
+            )
             .chain(r.metrics.iter().map(|v| v.map_or(String::new(), fmt_num)));
         push_row(&mut out, cells);
     }
@@ -151,7 +160,12 @@ pub fn summary_csv(m: &MergedSweep) -> String {
             ],
         });
         let cells = std::iter::once(p.point.to_string())
-            .chain(p.coords.iter().enumerate().map(|(a, &c)| m.value_label(a, c)))
+            .chain(
+                p.coords
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &c)| m.value_label(a, c)),
+            )
             .chain(std::iter::once(p.replications.to_string()))
             .chain(stats);
         push_row(&mut out, cells);
@@ -209,7 +223,9 @@ pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
         at_start = false;
     }
     if quoted {
-        return Err(format!("a quoted field opened on line {quote_line} is never closed"));
+        return Err(format!(
+            "a quoted field opened on line {quote_line} is never closed"
+        ));
     }
     if !field.is_empty() || !row.is_empty() {
         row.push(field);
@@ -241,7 +257,13 @@ mod tests {
         push_row(&mut text, cells.map(String::from));
         push_row(&mut text, ["1", "2"].map(String::from));
         let rows = parse_csv(&text).unwrap();
-        assert_eq!(rows, vec![cells.map(String::from).to_vec(), vec!["1".into(), "2".into()]]);
+        assert_eq!(
+            rows,
+            vec![
+                cells.map(String::from).to_vec(),
+                vec!["1".into(), "2".into()]
+            ]
+        );
         assert!(parse_csv("a,\"b\n").unwrap_err().contains("line 1"));
         assert_eq!(parse_csv("x,y\r\n1,2").unwrap()[1], ["1", "2"]);
     }

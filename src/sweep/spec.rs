@@ -147,7 +147,6 @@ impl BaseScenario {
     pub fn current_value(&self, path: &str) -> Option<&Value> {
         value_at(&self.tree, path)
     }
-
 }
 
 /// An inline scenario's errors point into the sweep file, under `scenario`.
@@ -186,7 +185,7 @@ pub struct Sweep {
 
 /// What a path given to `plan-capacity` or a sweep command turned out to be.
 pub enum Input {
-    Scenario(BaseScenario),
+    Scenario(Box<BaseScenario>),
     Sweep(Box<Sweep>),
 }
 
@@ -197,7 +196,7 @@ pub fn load_input(path: &Path) -> Result<Input, Box<ScenarioError>> {
     if is_sweep {
         load_sweep_text(path, &text).map(|s| Input::Sweep(Box::new(s)))
     } else {
-        BaseScenario::from_file(path).map(Input::Scenario)
+        BaseScenario::from_file(path).map(|b| Input::Scenario(Box::new(b)))
     }
 }
 
@@ -371,25 +370,24 @@ fn load_sweep_text(path: &Path, text: &str) -> Result<Sweep, Box<ScenarioError>>
                 .position(|a| a.path == what.trim() || a.name == what.trim())
                 .ok_or_else(|| {
                     let names = axes.iter().flat_map(|a| [a.path.as_str(), a.name.as_str()]);
-                    let d = Diagnostic::new(
-                        child_key(&at, field),
-                        format!("no axis is `{what}`"),
-                    );
+                    let d = Diagnostic::new(child_key(&at, field), format!("no axis is `{what}`"));
                     match did_you_mean(what, names) {
                         Some(s) => d.hint(format!("did you mean `{s}`?")),
                         None => d.hint("name an axis by its path or its `name`"),
                     }
                 })
         };
-        if !metrics.iter().any(|m| *m == p.metric) {
+        if !metrics.contains(&p.metric) {
             let d = Diagnostic::new(
                 child_key(&at, "metric"),
                 format!("`{}` is not a metric of summary.json", p.metric),
             );
-            diags.push(match did_you_mean(&p.metric, metrics.iter().map(String::as_str)) {
-                Some(s) => d.hint(format!("did you mean `{s}`?")),
-                None => d.hint("the README lists summary.json's metric keys"),
-            });
+            diags.push(
+                match did_you_mean(&p.metric, metrics.iter().map(String::as_str)) {
+                    Some(s) => d.hint(format!("did you mean `{s}`?")),
+                    None => d.hint("the README lists summary.json's metric keys"),
+                },
+            );
         }
         let x = find(&p.x, "x");
         let by = p.by.as_deref().map(|b| find(b, "by")).transpose();
@@ -423,8 +421,10 @@ fn load_sweep_text(path: &Path, text: &str) -> Result<Sweep, Box<ScenarioError>>
 /// An axis's values: its list, or its range expanded.
 fn axis(at: &str, a: &RawAxis) -> Result<Vec<Value>, Diagnostic> {
     if a.path.trim().is_empty() {
-        return Err(Diagnostic::new(child_key(at, "path"), "the axis path is empty")
-            .hint("name a scenario field, e.g. `path: clusters[0].hosts[0].count`"));
+        return Err(
+            Diagnostic::new(child_key(at, "path"), "the axis path is empty")
+                .hint("name a scenario field, e.g. `path: clusters[0].hosts[0].count`"),
+        );
     }
     match (&a.values, &a.range) {
         (Some(_), Some(_)) | (None, None) => Err(Diagnostic::new(
@@ -439,7 +439,11 @@ fn axis(at: &str, a: &RawAxis) -> Result<Vec<Value>, Diagnostic> {
         .hint("list at least one value, e.g. `values: [4, 8]`")),
         (Some(v), None) if v.len() as u64 > MAX_RUNS => Err(Diagnostic::new(
             child_key(at, "values"),
-            format!("the axis has {} values, more than the limit of {}", v.len(), group(MAX_RUNS as u128)),
+            format!(
+                "the axis has {} values, more than the limit of {}",
+                v.len(),
+                group(MAX_RUNS as u128)
+            ),
         )
         .hint("sweep fewer values")),
         (Some(v), None) => Ok(v.clone()),
@@ -461,13 +465,16 @@ fn expand_range(at: &str, r: &RawRange) -> Result<Vec<Value>, Diagnostic> {
             .hint("e.g. `range: { from: 4, to: 16, step: 4 }`"));
     }
     if step == 0.0 {
-        return Err(Diagnostic::new(step_at, "the range's step is 0: it would never reach `to`")
-            .hint(format!(
-                "a step of {} goes from {} to {}",
-                if to >= from { "1" } else { "-1" },
-                r.from,
-                r.to
-            )));
+        return Err(
+            Diagnostic::new(step_at, "the range's step is 0: it would never reach `to`").hint(
+                format!(
+                    "a step of {} goes from {} to {}",
+                    if to >= from { "1" } else { "-1" },
+                    r.from,
+                    r.to
+                ),
+            ),
+        );
     }
     if (to - from) * step < 0.0 {
         return Err(Diagnostic::new(
@@ -480,7 +487,11 @@ fn expand_range(at: &str, r: &RawRange) -> Result<Vec<Value>, Diagnostic> {
                 r.from
             ),
         )
-        .hint(format!("use step {} to count {}", -step, if to < from { "down" } else { "up" })));
+        .hint(format!(
+            "use step {} to count {}",
+            -step,
+            if to < from { "down" } else { "up" }
+        )));
     }
     let steps = ((to - from) / step * (1.0 + 1e-12) + 1e-9).floor();
     if steps + 1.0 > MAX_RUNS as f64 {
@@ -569,7 +580,11 @@ fn check_axis_values(base: &BaseScenario, axes: &[Axis], raw: &[RawAxis]) -> Vec
             continue;
         }
         let a = &axes[k];
-        let set_path = e.overrides.first().map(|(p, _)| p.clone()).unwrap_or_default();
+        let set_path = e
+            .overrides
+            .first()
+            .map(|(p, _)| p.clone())
+            .unwrap_or_default();
         let is_path_problem = |d: &Diagnostic| {
             d.message.starts_with("cannot set")
                 || d.message.starts_with("bad path")
@@ -659,9 +674,18 @@ mod tests {
             [0.1, 0.2, 0.3].map(Value::from)
         );
         assert_eq!(range("5", "5", "1").unwrap(), [Value::from(5)]);
-        assert!(range("1", "5", "0").unwrap_err().message.contains("step is 0"));
-        assert!(range("1", "5", "-1").unwrap_err().message.contains("away from"));
-        assert!(range("0", "1e12", "1").unwrap_err().message.contains("limit"));
+        assert!(range("1", "5", "0")
+            .unwrap_err()
+            .message
+            .contains("step is 0"));
+        assert!(range("1", "5", "-1")
+            .unwrap_err()
+            .message
+            .contains("away from"));
+        assert!(range("0", "1e12", "1")
+            .unwrap_err()
+            .message
+            .contains("limit"));
     }
 
     #[test]

@@ -44,7 +44,13 @@ pub struct BarChart {
 fn stem(s: &str) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     while out.contains("__") {
         out = out.replace("__", "_");
@@ -235,7 +241,10 @@ fn draw_line<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LineChart) -
                 .map(|p| (p.0, p.3))
                 .chain(s.points.iter().rev().map(|p| (p.0, p.2)))
                 .collect();
-            chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.18).filled())))?;
+            chart.draw_series(std::iter::once(Polygon::new(
+                band,
+                color.mix(0.18).filled(),
+            )))?;
         }
         chart
             .draw_series(LineSeries::new(
@@ -300,7 +309,10 @@ fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &BarChart) ->
             .draw_series(c.values.iter().enumerate().filter_map(|(g, v)| {
                 let (mean, _, _) = v[b]?;
                 Some(Rectangle::new(
-                    [(left(g) + width * 0.08, 0.0), (left(g) + width * 0.92, mean)],
+                    [
+                        (left(g) + width * 0.08, 0.0),
+                        (left(g) + width * 0.92, mean),
+                    ],
                     color.filled(),
                 ))
             }))?
@@ -371,7 +383,10 @@ mod tests {
 
     #[test]
     fn stems_are_plain() {
-        assert_eq!(stem("clusters[0].hosts[0].count"), "clusters_0_hosts_0_count");
+        assert_eq!(
+            stem("clusters[0].hosts[0].count"),
+            "clusters_0_hosts_0_count"
+        );
         assert_eq!(stem("pod_startup_p99_s"), "pod_startup_p99_s");
     }
 }
