@@ -235,7 +235,7 @@ fn load_sweep_text(path: &Path, text: &str) -> Result<Sweep, Box<ScenarioError>>
             )
             .hint("see scenarios/sweeps/hosts-vs-startup.yaml")]))
         }
-        Err(d) => return Err(fail(vec![located_yaml_error(text, d)])),
+        Err(d) => return Err(fail(vec![flow_hint(text, located_yaml_error(text, d))])),
     };
     let (raw, mut diags) = deserialize_all_errors_as::<RawSweep>(tree);
     for d in &mut diags {
@@ -306,29 +306,42 @@ fn load_sweep_text(path: &Path, text: &str) -> Result<Sweep, Box<ScenarioError>>
     };
 
     let mut axes = Vec::new();
+    // The position in the file of each axis in `axes` (those with errors are left out).
+    let mut at_index = Vec::new();
     for (k, a) in raw.axes.iter().enumerate() {
         let at = child_index("axes", k);
         match axis(&at, a) {
-            Ok(values) => axes.push(Axis {
-                path: a.path.trim().to_string(),
-                name: a.name.clone().unwrap_or_else(|| a.path.trim().to_string()),
-                values,
-            }),
+            Ok(values) => {
+                at_index.push(k);
+                axes.push(Axis {
+                    path: a.path.trim().to_string(),
+                    name: a.name.clone().unwrap_or_else(|| a.path.trim().to_string()),
+                    values,
+                });
+            }
             Err(d) => diags.push(d),
         }
     }
-    for (k, a) in axes.iter().enumerate() {
-        if let Some(first) = axes[..k]
+    for (i, a) in axes.iter().enumerate() {
+        if let Some(first) = axes[..i]
             .iter()
             .position(|b| b.path == a.path || b.name == a.name)
         {
-            diags.push(
+            let same_path = axes[first].path == a.path;
+            let (first, k) = (at_index[first], at_index[i]);
+            diags.push(if same_path {
                 Diagnostic::new(
                     format!("axes[{k}]"),
                     format!("axes {first} and {k} both vary `{}`", a.path),
                 )
-                .hint("each field is one axis; put all its values in one list"),
-            );
+                .hint("each field is one axis; put all its values in one list")
+            } else {
+                Diagnostic::new(
+                    format!("axes[{k}].name"),
+                    format!("axes {first} and {k} are both named `{}`", a.name),
+                )
+                .hint("give each axis its own name")
+            });
         }
     }
 
@@ -416,6 +429,20 @@ fn load_sweep_text(path: &Path, text: &str) -> Result<Sweep, Box<ScenarioError>>
         replications,
         plots,
     })
+}
+
+/// Field paths have brackets, which YAML reads as a list inside `{ ... }`: say so when a
+/// flow mapping breaks on a line that holds one.
+fn flow_hint(text: &str, d: Diagnostic) -> Diagnostic {
+    let line = d
+        .pos
+        .and_then(|p| text.lines().nth(p.line.saturating_sub(1)))
+        .unwrap_or("");
+    if d.message.contains("flow") && line.contains('{') && line.contains("].") {
+        d.hint("inside `{ ... }` quote a field path: `path: \"clusters[0].hosts[0].count\"`, or write the axis as `key: value` lines")
+    } else {
+        d
+    }
 }
 
 /// An axis's values: its list, or its range expanded.

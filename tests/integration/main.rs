@@ -7,3 +7,4 @@ mod golden;
 mod invalid;
 mod model;
 mod properties;
+mod sweep;
