@@ -118,13 +118,22 @@ impl Slo {
         })
     }
 
-    /// The value of the left side in a run's metrics.
+    /// The value of the left side in a run's metrics. A statistic of a distribution with
+    /// no samples (the p99 start-up of a run where no pod started, which `summary.json`
+    /// writes as 0) has no value, so it never meets an objective.
     pub fn value(&self, metrics: &Map<String, Value>) -> f64 {
-        let sum = |keys: &[String]| -> f64 {
-            keys.iter()
-                .map(|k| metrics.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN))
-                .sum()
+        let get = |k: &str| metrics.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
+        let one = |k: &String| {
+            let empty = SAMPLED
+                .iter()
+                .any(|(prefix, count)| k.starts_with(prefix) && k != count && get(count) == 0.0);
+            if empty {
+                f64::NAN
+            } else {
+                get(k)
+            }
         };
+        let sum = |keys: &[String]| -> f64 { keys.iter().map(one).sum() };
         let n = sum(&self.numerator);
         if self.denominator.is_empty() {
             return n;
@@ -152,6 +161,13 @@ impl Slo {
         }
     }
 }
+
+/// Metrics that are statistics of a sample (by key prefix), and the key that counts the
+/// sample.
+const SAMPLED: [(&str, &str); 2] = [
+    ("pod_startup_", "pod_startup_count"),
+    ("vmotion_duration_", "migrations"),
+];
 
 /// A number, `5s` (seconds) or `1%`; whether it was a duration.
 fn parse_bound(text: &str) -> Result<(f64, bool), String> {
@@ -237,6 +253,14 @@ mod tests {
         assert!(!s.holds(f64::NAN));
         let s = Slo::parse("hosts>=4", &keys()).unwrap();
         assert!(s.value(&m).is_nan(), "a missing metric is no value");
+        let mut keys = keys();
+        keys.push("pod_startup_count".into());
+        let s = Slo::parse("pod_startup_p99<=5s", &keys).unwrap();
+        m.insert("pod_startup_p99_s".into(), 0.into());
+        m.insert("pod_startup_count".into(), 0.into());
+        assert!(s.value(&m).is_nan(), "no pod started: no p99");
+        m.insert("pod_startup_count".into(), 3.into());
+        assert_eq!(s.value(&m), 0.0);
     }
 
     #[test]
