@@ -9,17 +9,37 @@ use crate::sweep::run::metric_names;
 use crate::sweep::{load_input, Input};
 use std::path::{Path, PathBuf};
 
-/// What the command line asked.
+/// What `pacsim plan-capacity` takes.
+#[derive(clap::Args, Debug)]
 pub struct Args {
+    /// A scenario, or a sweep file without axes (its scenario and replications).
     pub file: PathBuf,
+    /// The integer field to vary, by path: clusters[0].hosts[0].count.
+    #[arg(long)]
     pub vary: String,
+    /// An objective: 'pod_startup_p99<=5s', 'rejected==0'. Repeatable.
+    #[arg(long = "slo", value_name = "METRIC<=VALUE")]
     pub slos: Vec<String>,
+    /// Seeds per value (default: the sweep file's, else 1).
+    #[arg(long)]
     pub replications: Option<u64>,
+    /// Smallest value searched.
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub min: i64,
+    /// Largest value searched.
+    #[arg(long, default_value_t = 4096, allow_negative_numbers = true)]
     pub max: i64,
+    /// Where the search starts (default: the scenario's own value).
+    #[arg(long, allow_negative_numbers = true)]
     pub start: Option<i64>,
+    /// Report folder (default: results/<scenario name>-capacity/).
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Threads (default: every core).
+    #[arg(long)]
     pub threads: Option<usize>,
+    /// Print nothing on success.
+    #[arg(long, short)]
     pub quiet: bool,
 }
 

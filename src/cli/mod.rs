@@ -81,36 +81,7 @@ pub enum Command {
         all: bool,
     },
     /// Find the smallest value of a field (e.g. a host count) meeting every SLO.
-    PlanCapacity {
-        /// A scenario, or a sweep file without axes (its scenario and replications).
-        file: PathBuf,
-        /// The integer field to vary, by path: clusters[0].hosts[0].count.
-        #[arg(long)]
-        vary: String,
-        /// An objective: 'pod_startup_p99<=5s', 'rejected==0'. Repeatable.
-        #[arg(long = "slo", value_name = "METRIC<=VALUE")]
-        slos: Vec<String>,
-        /// Seeds per value (default: the sweep file's, else 1).
-        #[arg(long)]
-        replications: Option<u64>,
-        /// Smallest value searched.
-        #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
-        min: i64,
-        /// Largest value searched.
-        #[arg(long, default_value_t = 4096, allow_negative_numbers = true)]
-        max: i64,
-        /// Where the search starts (default: the scenario's own value).
-        #[arg(long, allow_negative_numbers = true)]
-        start: Option<i64>,
-        /// Report folder (default: results/<scenario name>-capacity/).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Threads (default: every core).
-        #[arg(long)]
-        threads: Option<usize>,
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    PlanCapacity(capacity::Args),
 }
 
 #[derive(Subcommand, Debug)]
@@ -220,29 +191,7 @@ pub fn main() -> i32 {
             tolerance,
             all,
         } => compare::run(&baseline, &candidate, tolerance.as_deref(), all),
-        Command::PlanCapacity {
-            file,
-            vary,
-            slos,
-            replications,
-            min,
-            max,
-            start,
-            out,
-            threads,
-            quiet,
-        } => capacity::run(capacity::Args {
-            file,
-            vary,
-            slos,
-            replications,
-            min,
-            max,
-            start,
-            out,
-            threads,
-            quiet,
-        }),
+        Command::PlanCapacity(args) => capacity::run(args),
         Command::Schema => {
             println!("{}", crate::scenario::raw::schema_json());
             EXIT_OK

@@ -233,17 +233,27 @@ pub fn run(
         );
         b
     };
-    let result = execute(&sweep, &todo, threads, &|i, rec| -> Result<(), String> {
-        let rec = rec.map_err(|e| format!("run {i}: {}", e.error.render()))?;
-        write_atomic(&run_file(&dir, i), rec.to_json().as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", run_file(&dir, i).display()))?;
+    let result = execute(&sweep, &todo, threads, &|i,
+                                                   rec|
+     -> Result<(), (i32, String)> {
+        let rec = rec.map_err(|e| {
+            let msg = format!(
+                "error: run {i} is not a valid scenario\n{}",
+                e.error.render()
+            );
+            (EXIT_INVALID_INPUT, msg)
+        })?;
+        write_atomic(&run_file(&dir, i), rec.to_json().as_bytes()).map_err(|e| {
+            let msg = format!("pacsim: cannot write {}: {e}", run_file(&dir, i).display());
+            (EXIT_IO, msg)
+        })?;
         bar.inc(1);
         Ok(())
     });
     bar.finish_and_clear();
-    if let Err(msg) = result {
-        eprintln!("pacsim: {msg}");
-        return EXIT_IO;
+    if let Err((code, msg)) = result {
+        eprintln!("{msg}");
+        return code;
     }
     if !quiet {
         eprintln!(

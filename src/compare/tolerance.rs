@@ -15,10 +15,9 @@
 //! built-in direction ([`builtin_direction`]). The tolerance is the larger of
 //! `relative` × |baseline| and `absolute` (0 when neither is given: any worsening fails).
 
+use crate::scenario::companion::{file_error, parse_file, Kind};
 use crate::scenario::diagnostic::{did_you_mean, Diagnostic, ScenarioError};
-use crate::scenario::source::{child_key, SourceMap};
-use crate::scenario::structure::deserialize_all_errors_as;
-use crate::scenario::yaml::{located_yaml_error, parse_yaml};
+use crate::scenario::source::child_key;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -192,41 +191,13 @@ impl Tolerances {
 
     /// Parses a tolerance file's text; `file` names it in messages.
     pub fn parse(file: &str, text: &str) -> Result<Tolerances, Box<ScenarioError>> {
-        let fail = |diagnostics: Vec<Diagnostic>| {
-            let paths: Vec<&str> = diagnostics.iter().map(|d| d.path.as_str()).collect();
-            Box::new(ScenarioError {
-                file: file.to_string(),
-                text: text.to_string(),
-                map: SourceMap::build_for(text, &paths),
-                overrides: Vec::new(),
-                diagnostics,
-            })
+        let kind = Kind {
+            shape: "a tolerance file is a mapping with `metrics` (and optionally `default`)",
+            example: "e.g. `metrics: { pod_startup_p99_s: { better: lower, relative: 10% } }`",
+            doc: "the README's \"Regression gate\" section",
         };
-        let tree = match parse_yaml(text) {
-            Ok(Value::Object(m)) => Value::Object(m),
-            Ok(Value::Null) => return Ok(Tolerances::default()),
-            Ok(_) => {
-                return Err(fail(vec![Diagnostic::new(
-                    "",
-                    "a tolerance file is a mapping with `metrics` (and optionally `default`)",
-                )
-                .hint(
-                    "e.g. `metrics: { pod_startup_p99_s: { better: lower, relative: 10% } }`",
-                )]))
-            }
-            Err(d) => return Err(fail(vec![located_yaml_error(text, d)])),
-        };
-        let (raw, mut diags) = deserialize_all_errors_as::<RawFile>(tree);
-        for d in &mut diags {
-            if let Some(h) = &mut d.hint {
-                *h = h.replace(
-                    "`pacsim schema` describes the format",
-                    "the README's \"Regression gate\" section describes the tolerance file",
-                );
-            }
-        }
-        let Some(raw) = raw else {
-            return Err(fail(diags));
+        let Some((raw, mut diags)) = parse_file::<RawFile>(file, text, &kind, |d| d)? else {
+            return Ok(Tolerances::default());
         };
         let mut t = Tolerances::default();
         if let Some(d) = &raw.default {
@@ -246,7 +217,7 @@ impl Tolerances {
         if diags.is_empty() {
             Ok(t)
         } else {
-            Err(fail(diags))
+            Err(file_error(file, text, diags))
         }
     }
 }

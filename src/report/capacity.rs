@@ -55,14 +55,14 @@ pub fn text(p: &CapacityPlan) -> String {
     }
     if !shown.is_empty() {
         out.push('\n');
-        let rows: Vec<[String; 5]> = q
+        let rows: Vec<Vec<String>> = q
             .slos
             .iter()
             .enumerate()
             .flat_map(|(k, s)| {
                 shown.iter().enumerate().map(move |(i, e)| {
                     let met = e.replications.iter().all(|r| r.met[k]);
-                    [
+                    vec![
                         if i == 0 {
                             s.text.clone()
                         } else {
@@ -80,27 +80,9 @@ pub fn text(p: &CapacityPlan) -> String {
                 })
             })
             .collect();
-        let head = ["objective", "at", "verdict", "worst", "by replication"].map(String::from);
-        let mut w = [0usize; 5];
-        for r in std::iter::once(&head).chain(&rows) {
-            for (i, c) in r.iter().enumerate() {
-                w[i] = w[i].max(c.chars().count());
-            }
-        }
-        for r in std::iter::once(&head).chain(&rows) {
-            let line = format!(
-                "  {:<a$}  {:>b$}  {:<c$}  {:>d$}  {}",
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                a = w[0],
-                b = w[1],
-                c = w[2],
-                d = w[3]
-            );
-            let _ = writeln!(out, "{}", line.trim_end());
+        let head = ["objective", "at", "verdict", "worst", "by replication"];
+        for line in super::table::lines(&head, &rows, &[false, true, false, true]) {
+            let _ = writeln!(out, "{line}");
         }
     }
     out.push('\n');

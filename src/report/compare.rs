@@ -53,11 +53,10 @@ pub fn text(c: &Comparison, all: bool) -> String {
         .iter()
         .filter(|r| all || r.verdict != Verdict::Same)
         .collect();
-    let head = ["metric", "baseline", "candidate", "change", "verdict"].map(String::from);
-    let cells: Vec<[String; 5]> = rows
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
+            vec![
                 r.metric.clone(),
                 num(r.baseline),
                 num(r.candidate),
@@ -66,28 +65,8 @@ pub fn text(c: &Comparison, all: bool) -> String {
             ]
         })
         .collect();
-    let mut w = [0usize; 5];
-    for r in std::iter::once(&head).chain(&cells) {
-        for (i, s) in r.iter().enumerate() {
-            w[i] = w[i].max(s.chars().count());
-        }
-    }
-    let line = |r: &[String; 5]| {
-        format!(
-            "  {:<a$}  {:>b$}  {:>c$}  {:<d$}  {}",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            a = w[0],
-            b = w[1],
-            c = w[2],
-            d = w[3]
-        )
-        .trim_end()
-        .to_string()
-    };
+    let head = ["metric", "baseline", "candidate", "change", "verdict"];
+    let lines = super::table::lines(&head, &cells, &[false, true, true, false]);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -95,14 +74,14 @@ pub fn text(c: &Comparison, all: bool) -> String {
         c.baseline, c.candidate
     );
     if !rows.is_empty() {
-        let _ = writeln!(out, "{}", line(&head));
+        let _ = writeln!(out, "{}", lines[0]);
         let mut scope: Option<&str> = None;
-        for (r, cell) in rows.iter().zip(&cells) {
+        for (r, line) in rows.iter().zip(&lines[1..]) {
             if !r.scope.is_empty() && scope != Some(r.scope.as_str()) {
                 let _ = writeln!(out, "{}", r.scope);
                 scope = Some(&r.scope);
             }
-            let _ = writeln!(out, "{}", line(cell));
+            let _ = writeln!(out, "{line}");
         }
     }
     let counts: Vec<String> = [

@@ -10,6 +10,7 @@ pub mod capacity;
 pub mod compare;
 pub mod plot;
 pub mod sweep;
+pub mod table;
 
 use crate::metrics::{summarize, Recorder};
 use crate::model::World;

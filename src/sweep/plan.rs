@@ -110,23 +110,26 @@ impl Sweep {
         Ok(s)
     }
 
-    /// Identifies what the sweep computes: the resolved base scenario, the axes' paths
-    /// and values, and the replications. A results folder records it, so runs of another
-    /// sweep are never mixed in. (Names and plots are left out: they change no result.)
+    /// Identifies what the sweep computes (see [`identity`]); computed once, at load.
     pub fn hash(&self) -> u64 {
-        let axes: Vec<Value> = self
-            .axes
-            .iter()
-            .map(|a| serde_json::json!({ "path": a.path, "values": a.values }))
-            .collect();
-        let text = format!(
-            "{:016x}|{}|{}",
-            crate::metrics::summary::scenario_hash(&self.base.scenario),
-            Value::Array(axes),
-            self.replications
-        );
-        crate::engine::rng::fnv1a64(text.as_bytes())
+        self.identity
     }
+}
+
+/// Identifies what a sweep computes: the resolved base scenario, the axes' paths and
+/// values, and the replications. A results folder records it, so runs of another sweep
+/// are never mixed in. (Names and plots are left out: they change no result.)
+pub fn identity(base: &Scenario, axes: &[super::Axis], replications: u64) -> u64 {
+    let axes: Vec<Value> = axes
+        .iter()
+        .map(|a| serde_json::json!({ "path": a.path, "values": a.values }))
+        .collect();
+    let text = format!(
+        "{:016x}|{}|{replications}",
+        crate::metrics::summary::scenario_hash(base),
+        Value::Array(axes),
+    );
+    crate::engine::rng::fnv1a64(text.as_bytes())
 }
 
 #[cfg(test)]

@@ -15,12 +15,12 @@
 //!   - { metric: pod_startup_p99_s, x: clusters[0].hosts[0].count, by: clusters[0].drs.threshold }
 //! ```
 
+use crate::scenario::companion::{file_error, parse_file, Kind};
 use crate::scenario::diagnostic::{did_you_mean, Diagnostic, ScenarioError};
 use crate::scenario::load::{load_str, read_text};
 use crate::scenario::overrides::value_at;
 use crate::scenario::source::{child_index, child_key, SourceMap};
-use crate::scenario::structure::deserialize_all_errors_as;
-use crate::scenario::yaml::{located_yaml_error, parse_yaml};
+use crate::scenario::yaml::parse_yaml;
 use crate::scenario::Scenario;
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -181,6 +181,8 @@ pub struct Sweep {
     pub axes: Vec<Axis>,
     pub replications: u64,
     pub plots: Vec<PlotSpec>,
+    /// [`Sweep::hash`], computed once.
+    pub(super) identity: u64,
 }
 
 /// What a path given to `plan-capacity` or a sweep command turned out to be.
@@ -211,43 +213,19 @@ pub fn load_sweep(path: &Path) -> Result<Sweep, Box<ScenarioError>> {
     load_sweep_text(path, &text)
 }
 
-/// A sweep file's problems, shown against its text.
-fn sweep_error(file: &str, text: &str, diagnostics: Vec<Diagnostic>) -> Box<ScenarioError> {
-    let paths: Vec<&str> = diagnostics.iter().map(|d| d.path.as_str()).collect();
-    Box::new(ScenarioError {
-        file: file.to_string(),
-        text: text.to_string(),
-        map: SourceMap::build_for(text, &paths),
-        overrides: Vec::new(),
-        diagnostics,
-    })
-}
-
 fn load_sweep_text(path: &Path, text: &str) -> Result<Sweep, Box<ScenarioError>> {
     let file = path.display().to_string();
-    let fail = |d: Vec<Diagnostic>| sweep_error(&file, text, d);
-    let tree = match parse_yaml(text) {
-        Ok(Value::Object(m)) => Value::Object(m),
-        Ok(_) => {
-            return Err(fail(vec![Diagnostic::new(
-                "",
-                "a sweep file is a mapping with `scenario`, `axes` and `replications`",
-            )
-            .hint("see scenarios/sweeps/hosts-vs-startup.yaml")]))
-        }
-        Err(d) => return Err(fail(vec![flow_hint(text, located_yaml_error(text, d))])),
+    let fail = |d: Vec<Diagnostic>| file_error(&file, text, d);
+    let kind = Kind {
+        shape: "a sweep file is a mapping with `scenario`, `axes` and `replications`",
+        example: "see scenarios/sweeps/hosts-vs-startup.yaml",
+        doc: "the README's \"Sweeps\" section",
     };
-    let (raw, mut diags) = deserialize_all_errors_as::<RawSweep>(tree);
-    for d in &mut diags {
-        if let Some(h) = &mut d.hint {
-            *h = h.replace(
-                "`pacsim schema` describes the format",
-                "the README's \"Sweeps\" section describes the sweep file",
-            );
-        }
-    }
-    let Some(raw) = raw else {
-        return Err(fail(diags));
+    let Some((raw, mut diags)) =
+        parse_file::<RawSweep>(&file, text, &kind, |d| flow_hint(text, d))?
+    else {
+        let d = Diagnostic::new("", "the sweep file is empty").hint(kind.example);
+        return Err(fail(vec![d]));
     };
 
     // The base scenario: its own errors are its own file's (or the inline mapping's).
@@ -421,6 +399,7 @@ fn load_sweep_text(path: &Path, text: &str) -> Result<Sweep, Box<ScenarioError>>
     if !diags.is_empty() {
         return Err(fail(diags));
     }
+    let identity = super::plan::identity(&base.scenario, &axes, replications);
     Ok(Sweep {
         name,
         file,
@@ -428,6 +407,7 @@ fn load_sweep_text(path: &Path, text: &str) -> Result<Sweep, Box<ScenarioError>>
         axes,
         replications,
         plots,
+        identity,
     })
 }
 

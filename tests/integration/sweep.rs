@@ -39,6 +39,17 @@ pub fn output(args: &[&str], code: i32) -> (String, String) {
     )
 }
 
+/// Starts pacsim in the background (no scheduler variables inherited).
+fn spawn(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("pacsim"))
+        .current_dir(root())
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .args(args)
+        .spawn()
+        .unwrap()
+}
+
 /// A fresh temporary folder, removed when dropped.
 pub struct TempDir(pub PathBuf);
 
@@ -120,47 +131,27 @@ fn the_plan_order_and_index_mapping_are_fixed() {
 fn merged_results_are_the_same_bytes_on_one_thread_two_threads_and_two_shards() {
     let t = TempDir::new("det");
     let (one, two, shards) = (t.path("one"), t.path("two"), t.path("shards"));
-    output(
-        &[
+    for (threads, out) in [("1", &one), ("2", &two)] {
+        let args = [
             "sweep",
             "run",
             SMALL,
             "--all",
             "--threads",
-            "1",
+            threads,
             "--quiet",
             "--out",
-            &one,
-        ],
-        0,
-    );
-    output(
-        &[
-            "sweep",
-            "run",
-            SMALL,
-            "--all",
-            "--threads",
-            "2",
-            "--quiet",
-            "--out",
-            &two,
-        ],
-        0,
-    );
+            out,
+        ];
+        output(&args, 0);
+    }
     // Two shards as separate processes at once, into one folder.
-    let spawn = |shard: &str| {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("pacsim"))
-            .current_dir(root())
-            .env_remove("SLURM_ARRAY_TASK_ID")
-            .env_remove("JOB_COMPLETION_INDEX")
-            .args([
-                "sweep", "run", SMALL, "--shard", shard, "--quiet", "--out", &shards,
-            ])
-            .spawn()
-            .unwrap()
+    let shard = |which: &str| {
+        spawn(&[
+            "sweep", "run", SMALL, "--shard", which, "--quiet", "--out", &shards,
+        ])
     };
-    let (mut a, mut b) = (spawn("0/2"), spawn("1/2"));
+    let (mut a, mut b) = (shard("0/2"), shard("1/2"));
     assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
     let runs = files(&t.0.join("one/runs"));
     assert_eq!(runs.len(), 8);
@@ -218,23 +209,17 @@ fn a_sweep_killed_by_sigkill_resumes_without_rerunning_finished_runs() {
     let (killed, whole) = (t.path("killed"), t.path("whole"));
     // 105 runs on one thread: long enough to be killed midway.
     let sweep = "scenarios/sweeps/hosts-vs-startup.yaml";
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pacsim"))
-        .current_dir(root())
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .env_remove("JOB_COMPLETION_INDEX")
-        .args([
-            "sweep",
-            "run",
-            sweep,
-            "--all",
-            "--threads",
-            "1",
-            "--quiet",
-            "--out",
-            &killed,
-        ])
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&[
+        "sweep",
+        "run",
+        sweep,
+        "--all",
+        "--threads",
+        "1",
+        "--quiet",
+        "--out",
+        &killed,
+    ]);
     let runs_dir = t.0.join("killed/runs");
     let count = || {
         std::fs::read_dir(&runs_dir)

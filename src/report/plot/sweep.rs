@@ -193,6 +193,18 @@ fn y_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
     lo..hi + span * 0.25
 }
 
+/// Labels categorical positions 0, 1, … on an axis; other positions get none.
+fn category(labels: Vec<String>) -> impl Fn(&f64) -> String {
+    move |x: &f64| {
+        let i = x.round();
+        if (x - i).abs() > 1e-6 || i < 0.0 {
+            String::new()
+        } else {
+            labels.get(i as usize).cloned().unwrap_or_default()
+        }
+    }
+}
+
 fn draw_line<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LineChart) -> DrawResult<DB> {
     let pts = c.series.iter().flat_map(|s| s.points.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
@@ -212,18 +224,11 @@ fn draw_line<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &LineChart) -
         .x_label_area_size(40)
         .y_label_area_size(72)
         .build_cartesian_2d(x0 - pad..x1 + pad, y_range(y0, y1))?;
-    let labels = c.x_labels.clone();
-    let n_labels = labels.as_ref().map_or(10, |l| l.len() * 2 + 1);
-    let fmt = move |x: &f64| match &labels {
+    let n_labels = c.x_labels.as_ref().map_or(10, |l| l.len() * 2 + 1);
+    let categories = c.x_labels.clone().map(category);
+    let fmt = move |x: &f64| match &categories {
         None => format!("{x}"),
-        Some(l) => {
-            let i = x.round();
-            if (x - i).abs() > 1e-6 || i < 0.0 {
-                String::new()
-            } else {
-                l.get(i as usize).cloned().unwrap_or_default()
-            }
-        }
+        Some(f) => f(x),
     };
     chart
         .configure_mesh()
@@ -284,15 +289,7 @@ fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &BarChart) ->
         .x_label_area_size(40)
         .y_label_area_size(72)
         .build_cartesian_2d(-0.5..ng as f64 - 0.5, y_range(y0, y1))?;
-    let groups = c.groups.clone();
-    let fmt = move |x: &f64| {
-        let i = x.round();
-        if (x - i).abs() > 1e-6 || i < 0.0 {
-            String::new()
-        } else {
-            groups.get(i as usize).cloned().unwrap_or_default()
-        }
-    };
+    let fmt = category(c.groups.clone());
     chart
         .configure_mesh()
         .disable_x_mesh()
