@@ -442,3 +442,21 @@ fn every_invalid_sweep_file_is_refused_with_a_clear_message() {
 pub fn split_csv_line(line: &str) -> Vec<String> {
     pacsim::report::sweep::parse_csv(line).unwrap().remove(0)
 }
+
+#[test]
+fn every_committed_sweep_file_plans() {
+    for dir in ["scenarios/sweeps", "scenarios/bench"] {
+        let mut n = 0;
+        for e in std::fs::read_dir(root().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            let text = std::fs::read_to_string(&p).unwrap();
+            if !text.lines().any(|l| l.starts_with("scenario:")) {
+                continue; // a scenario, not a sweep
+            }
+            let (count, _) = output(&["sweep", "plan", p.to_str().unwrap(), "--count"], 0);
+            assert!(count.trim().parse::<u64>().unwrap() > 0, "{}", p.display());
+            n += 1;
+        }
+        assert!(n > 0, "no sweep files in {dir}");
+    }
+}
