@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 pub struct Args {
     /// A scenario, or a sweep file without axes (its scenario and replications).
     pub file: PathBuf,
-    /// The integer field to vary, by path: clusters[0].hosts[0].count.
-    #[arg(long)]
+    /// The integer field to vary, by path.
+    #[arg(long, default_value = "clusters[0].hosts[0].count")]
     pub vary: String,
     /// An objective: 'pod_startup_p99<=5s', 'rejected==0'. Repeatable.
     #[arg(long = "slo", value_name = "METRIC<=VALUE")]
