@@ -226,7 +226,7 @@ pub fn run(
             ProgressBar::with_draw_target(Some(todo.len() as u64), ProgressDrawTarget::stderr());
         b.set_style(
             ProgressStyle::with_template(
-                "{spinner} sweep [{bar:40}] {pos}/{len} runs ({per_sec}), eta {eta}",
+                "{spinner} sweep [{bar:40}] {pos}/{len} runs, {elapsed} elapsed, eta {eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
