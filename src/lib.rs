@@ -21,6 +21,10 @@
 //!                  report (JSON, CSV, written atomically) ──► plot (PNG, SVG)
 //! ```
 //!
+//! Above one run: `sweep` runs many `(scenario, seed)` points of that pipeline in
+//! parallel and merges their summaries by index, `capacity` searches one field for the
+//! smallest value meeting objectives, and `compare` gates one result against another.
+//!
 //! ## The determinism contract
 //!
 //! The same scenario and seed give byte-identical outputs (all files but `run.json`, which
