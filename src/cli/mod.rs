@@ -111,7 +111,7 @@ pub enum SweepCommand {
         /// Results folder (default: results/<sweep name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Threads (default: SLURM_CPUS_PER_TASK, else every core).
+        /// Threads (default: RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else every core).
         #[arg(long)]
         threads: Option<usize>,
         /// No progress bar, no closing line.

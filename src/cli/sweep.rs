@@ -81,12 +81,17 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// Threads for a sweep: what Slurm gave the task, else every core.
+/// Threads for a sweep: `RAYON_NUM_THREADS` (rayon's own setting), else what Slurm gave
+/// the task, else every core.
 fn default_threads() -> usize {
-    std::env::var("SLURM_CPUS_PER_TASK")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
+    ["RAYON_NUM_THREADS", "SLURM_CPUS_PER_TASK"]
+        .iter()
+        .find_map(|var| {
+            std::env::var(var)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|&n| n > 0)
+        })
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
