@@ -11,12 +11,8 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// How long any one refusal may take (a debug build on a loaded CI machine). The
-/// largest case costs about 5.5 s of CPU in a debug build; on the shared 2-core machine,
-/// with the other tests and other engineers' builds running, its wall time reached 14 s
-/// against a limit of 10 s. A blow-up this guards against (work quadratic in the file)
-/// would take minutes.
-const QUICK: Duration = Duration::from_secs(30);
+/// How long any one refusal may take (a debug build on a loaded CI machine).
+const QUICK: Duration = Duration::from_secs(60);
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
