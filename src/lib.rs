@@ -24,6 +24,10 @@
 //!                  report::run_page ──► report.html (report::html: one self-contained page)
 //! ```
 //!
+//! Above one run: `sweep` runs many `(scenario, seed)` points of that pipeline in
+//! parallel and merges their summaries by index, `capacity` searches one field for the
+//! smallest value meeting objectives, and `compare` gates one result against another.
+//!
 //! ## The determinism contract
 //!
 //! The same scenario and seed give byte-identical outputs (all files but `run.json`, which
@@ -62,11 +66,14 @@
 //! sees `engine` and its own views; `model` uses `engine`, `policy` and the validated
 //! `scenario`; only `cli` touches files, the terminal, the environment and the clock.
 
+pub mod capacity;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod policy;
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 pub mod trace;

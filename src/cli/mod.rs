@@ -5,8 +5,11 @@
 //! 2 invalid input (scenario or arguments); 3 an I/O error writing results; 101 an
 //! internal bug (a panic).
 
+mod capacity;
+mod compare;
 mod report;
 mod run;
+mod sweep;
 mod tabulate;
 mod trace;
 
@@ -14,6 +17,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 pub const EXIT_OK: i32 = 0;
+pub const EXIT_GATE: i32 = 1;
 pub const EXIT_INVALID_INPUT: i32 = 2;
 pub const EXIT_IO: i32 = 3;
 pub const EXIT_INTERNAL: i32 = 101;
@@ -91,6 +95,24 @@ pub enum Command {
         #[command(subcommand)]
         command: TraceCommand,
     },
+    /// What-if sweeps: list, run (here or as part of a job array) and merge.
+    #[command(subcommand)]
+    Sweep(SweepCommand),
+    /// Compare two results metric by metric; exit 1 on a regression (a CI gate).
+    Compare {
+        /// summary.json or a run's folder; sweep-summary.csv or a merged sweep's folder.
+        baseline: PathBuf,
+        /// The same kind of result as the baseline.
+        candidate: PathBuf,
+        /// Directions and tolerances per metric (YAML).
+        #[arg(long)]
+        tolerance: Option<PathBuf>,
+        /// Show every metric, also those that did not change.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Find the smallest value of a field (e.g. a host count) meeting every SLO.
+    PlanCapacity(capacity::Args),
 }
 
 /// `pacsim trace ...`
@@ -113,6 +135,52 @@ pub enum TraceCommand {
         #[arg(long)]
         normalised_memory: Option<String>,
         /// Print nothing on success.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SweepCommand {
+    /// List the runs of a sweep, in index order: point, replication, seed, axis values.
+    Plan {
+        /// The sweep file (YAML).
+        file: PathBuf,
+        /// Print only how many runs there are.
+        #[arg(long)]
+        count: bool,
+    },
+    /// Run all or part of a sweep; finished runs are kept and skipped.
+    Run {
+        /// The sweep file (YAML).
+        file: PathBuf,
+        /// Run every run (in parallel on this machine).
+        #[arg(long, conflicts_with_all = ["index", "shard"])]
+        all: bool,
+        /// Run one run, by index (0-based; default from SLURM_ARRAY_TASK_ID or
+        /// JOB_COMPLETION_INDEX).
+        #[arg(long, conflicts_with = "shard")]
+        index: Option<u64>,
+        /// Run shard i of n (0-based): the runs i, i+n, i+2n, ...
+        #[arg(long, value_name = "i/n")]
+        shard: Option<String>,
+        /// Results folder (default: results/<sweep name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Threads (default: RAYON_NUM_THREADS, else SLURM_CPUS_PER_TASK, else every core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bar, no closing line.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Merge a sweep's results folder into sweep.csv, sweep-summary.csv and charts.
+    Merge {
+        /// The results folder.
+        dir: PathBuf,
+        /// Skip the charts.
+        #[arg(long)]
+        no_plots: bool,
         #[arg(long, short)]
         quiet: bool,
     },
@@ -158,6 +226,42 @@ pub fn main() -> i32 {
         ),
         Command::Report { dir } => report::report(&dir),
         Command::Validate { files, sets } => run::validate(&files, &sets),
+        Command::Sweep(SweepCommand::Plan { file, count }) => sweep::plan(&file, count),
+        Command::Sweep(SweepCommand::Run {
+            file,
+            all,
+            index,
+            shard,
+            out,
+            threads,
+            quiet,
+        }) => {
+            let selection = match (all, index, shard) {
+                (true, _, _) => Some(crate::sweep::Selection::All),
+                (_, Some(i), _) => Some(crate::sweep::Selection::Index(i)),
+                (_, _, Some(s)) => match crate::sweep::Selection::parse_shard(&s) {
+                    Ok(sel) => Some(sel),
+                    Err(msg) => {
+                        eprintln!("error: {msg}");
+                        return EXIT_INVALID_INPUT;
+                    }
+                },
+                _ => None,
+            };
+            sweep::run(&file, selection, out, threads, quiet)
+        }
+        Command::Sweep(SweepCommand::Merge {
+            dir,
+            no_plots,
+            quiet,
+        }) => sweep::merge_dir(&dir, !no_plots, quiet),
+        Command::Compare {
+            baseline,
+            candidate,
+            tolerance,
+            all,
+        } => compare::run(&baseline, &candidate, tolerance.as_deref(), all),
+        Command::PlanCapacity(args) => capacity::run(args),
         Command::Schema => {
             println!("{}", crate::scenario::raw::schema_json());
             EXIT_OK

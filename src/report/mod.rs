@@ -6,12 +6,16 @@
 //! and renamed into place, `summary.json` last, so its presence means the run's outputs
 //! are complete.
 
+pub mod capacity;
 pub mod capacity_page;
+pub mod compare;
 pub mod compare_page;
 pub mod html;
 pub mod plot;
 pub mod run_page;
+pub mod sweep;
 pub mod sweep_page;
+pub mod table;
 pub mod tabulate;
 pub mod traffic;
 

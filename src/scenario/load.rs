@@ -55,6 +55,14 @@ impl Limits {
 
 /// Loads and validates a scenario file; `overrides` are `path=value` strings.
 pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, Box<ScenarioError>> {
+    let text = read_text(path)?;
+    load_str(&path.display().to_string(), &text, overrides)
+}
+
+/// Reads a small YAML file (a scenario, a sweep, a tolerance file) as text, refusing
+/// folders, files over [`Limits::MAX_FILE_BYTES`], binary and non-UTF-8 content with the
+/// same messages as a scenario.
+pub fn read_text(path: &Path) -> Result<String, Box<ScenarioError>> {
     let name = path.display().to_string();
     let whole = |msg: String, hint: &str| {
         let d = Diagnostic::new("", msg);
@@ -105,7 +113,7 @@ pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, Box<Scen
     if bytes.len() as u64 > Limits::MAX_FILE_BYTES {
         return Err(whole(too_large(None), TOO_LARGE_HINT));
     }
-    load_bytes(&name, &bytes, overrides)
+    text_of(&name, &bytes)
 }
 
 const TOO_LARGE_HINT: &str =
@@ -122,12 +130,8 @@ fn too_large(len: Option<u64>) -> String {
     }
 }
 
-/// Checks that the bytes are text before handing them to [`load_str`].
-fn load_bytes(
-    name: &str,
-    bytes: &[u8],
-    overrides: &[String],
-) -> Result<Scenario, Box<ScenarioError>> {
+/// Checks that the bytes are text.
+fn text_of(name: &str, bytes: &[u8]) -> Result<String, Box<ScenarioError>> {
     let whole = |msg: String, hint: &str| {
         Box::new(ScenarioError::whole_file(
             name,
@@ -147,7 +151,7 @@ fn load_bytes(
         ));
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) => load_str(name, text, overrides),
+        Ok(text) => Ok(text.to_string()),
         Err(e) => {
             let good = e.valid_up_to();
             let shown = String::from_utf8_lossy(bytes).into_owned();

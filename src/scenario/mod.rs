@@ -5,6 +5,7 @@
 //! A [`Scenario`] is fully checked: every reference resolved, every size positive, every
 //! workload able to fit at least one host. The model can trust it without re-checking.
 
+pub mod companion;
 pub mod diagnostic;
 pub mod kube;
 pub mod load;

@@ -1,7 +1,7 @@
 //! `--set path=value`: field paths (`clusters[0].hosts[0].count`) and edits of the parsed
 //! tree at a path.
 
-use super::diagnostic::Diagnostic;
+use super::diagnostic::{did_you_mean, Diagnostic};
 use super::source::{child_index, child_key};
 use super::yaml::parse_yaml;
 use serde_json::Value;
@@ -65,6 +65,9 @@ pub(super) fn apply_override(root: &mut Value, arg: &str) -> Result<String, Diag
     let mut canonical = String::new();
     let mut node = root;
     let n = segs.len();
+    let next_is_index: Vec<bool> = (0..n)
+        .map(|i| matches!(segs.get(i + 1), Some(Seg::Index(_))))
+        .collect();
     for (i, seg) in segs.into_iter().enumerate() {
         let last = i + 1 == n;
         match seg {
@@ -79,6 +82,18 @@ pub(super) fn apply_override(root: &mut Value, arg: &str) -> Result<String, Diag
                 if last {
                     map.insert(k, new_value);
                     return Ok(canonical);
+                }
+                // A missing mapping is created (it may be an optional section), but a
+                // missing list cannot be indexed: name the fields that are there.
+                if next_is_index[i] && !map.contains_key(&k) {
+                    let d = Diagnostic::new(
+                        canonical.clone(),
+                        format!("cannot set `{canonical}[..]`: there is no list `{k}` here"),
+                    );
+                    return Err(match did_you_mean(&k, map.keys().map(String::as_str)) {
+                        Some(s) => d.hint(format!("did you mean `{s}`?")),
+                        None => d.hint("check the path against the scenario file"),
+                    });
                 }
                 node = map
                     .entry(k)
@@ -147,4 +162,17 @@ pub(super) fn set_path(root: &mut Value, path: &str, v: Value) -> bool {
         }
         _ => false,
     }
+}
+
+/// The value at `path` in a parsed tree (`clusters[0].hosts[0].count`), if there is one.
+pub fn value_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut node = root;
+    for seg in parse_path(path).ok()? {
+        node = match (seg, node) {
+            (Seg::Key(k), Value::Object(m)) => m.get(&k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get(i)?,
+            _ => return None,
+        };
+    }
+    Some(node)
 }

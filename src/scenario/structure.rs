@@ -28,7 +28,15 @@ pub(super) fn describe(v: &Value) -> String {
 }
 
 /// but unknown fields was wrong, so that validation sees trustworthy values.
-pub(super) fn deserialize_all_errors(mut value: Value) -> (Option<RawScenario>, Vec<Diagnostic>) {
+pub(super) fn deserialize_all_errors(value: Value) -> (Option<RawScenario>, Vec<Diagnostic>) {
+    deserialize_all_errors_as(value)
+}
+
+/// [`deserialize_all_errors`] for any file read like a scenario (sweep and tolerance
+/// files): the same strictness, the same messages.
+pub(crate) fn deserialize_all_errors_as<T: serde::de::DeserializeOwned>(
+    mut value: Value,
+) -> (Option<T>, Vec<Diagnostic>) {
     let unknown = strict::Unknown::default();
     // Missing fields as (mapping path, field), and other problems.
     let mut missing: Vec<(String, String)> = Vec::new();

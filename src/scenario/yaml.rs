@@ -8,7 +8,7 @@ use super::source::{Pos, SourceMap};
 use serde_json::Value;
 
 /// Adds the field path of a duplicate key (and where it first appeared) to a YAML error.
-pub(super) fn located_yaml_error(text: &str, d: Diagnostic) -> Diagnostic {
+pub(crate) fn located_yaml_error(text: &str, d: Diagnostic) -> Diagnostic {
     if !d.message.starts_with("the key `") {
         return d;
     }
@@ -29,7 +29,7 @@ pub(super) fn located_yaml_error(text: &str, d: Diagnostic) -> Diagnostic {
 }
 
 /// Parses YAML into a generic tree with serde-saphyr, under explicit budgets.
-pub(super) fn parse_yaml(text: &str) -> Result<Value, Diagnostic> {
+pub(crate) fn parse_yaml(text: &str) -> Result<Value, Diagnostic> {
     use serde_saphyr::budget::BudgetBreach;
     use serde_saphyr::Error as E;
     let options = serde_saphyr::options! {

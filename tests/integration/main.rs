@@ -2,7 +2,9 @@
 //! step instead of one per file.
 
 mod browser;
+mod capacity;
 mod cli;
+mod compare;
 mod consolidation;
 mod determinism;
 mod golden;
@@ -11,5 +13,6 @@ mod model;
 mod properties;
 mod report;
 mod supervisor;
+mod sweep;
 mod traces;
 mod traffic;

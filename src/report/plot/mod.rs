@@ -474,4 +474,5 @@ fn startup_cdf<DB: DrawingBackend>(
 
 // After `both!`, which it uses.
 pub mod compare;
+pub mod sweep;
 pub mod traffic;
