@@ -490,52 +490,12 @@ impl World {
         vm: InstanceId,
         obs: &mut O,
     ) {
-        let Some(inst) = self.instances.get(vm) else {
+        if self.instances.get(vm).is_none() {
             return;
-        };
-        let (src, dst, overhead, group) = (
-            inst.host,
-            inst.migrating_to,
-            inst.migration_overhead_mhz,
-            inst.group,
-        );
-        let dst_view = self.hosts[dst].view;
-        let fraction = self.groups[group]
-            .spec
-            .demand
-            .fraction(now.as_secs_f64(), inst.demand_state as f64);
-        let size_mhz = Request {
-            cpu: inst.size_cpu,
-            ..inst.request
         }
-        .cpu_mhz_on(&dst_view);
-        let new_demand = (size_mhz as f64 * fraction).round() as u64;
-        let new_reserve = inst.request.cpu_mhz_on(&dst_view);
-        let (old_reserve, mem_reserve, old_demand, mem_demand) = (
-            inst.cpu_reserved_mhz,
-            inst.mem_reserved,
-            inst.cpu_demand_mhz,
-            inst.mem_demand,
-        );
-        {
-            let s = &mut self.hosts[src];
-            s.view.cpu_reserved_mhz -= old_reserve;
-            s.view.mem_reserved -= mem_reserve;
-            s.view.cpu_demand_mhz -= old_demand;
-            s.view.mem_demand -= mem_demand;
-            s.instances -= 1;
-            let d = &mut self.hosts[dst];
-            d.view.cpu_demand_mhz = d.view.cpu_demand_mhz - overhead + new_demand;
-            d.view.mem_demand += mem_demand;
-            d.instances += 1;
-        }
-        let inst = self.instances.get_mut(vm).expect("live");
-        inst.host = dst;
-        inst.cpu_reserved_mhz = new_reserve;
-        inst.cpu_demand_mhz = new_demand;
-        inst.migrating_to = HostId::NONE;
-        inst.migration_overhead_mhz = 0;
-        self.groups[group].count(self.hosts[src].local as usize, -1);
+        // The simple model charges the source nothing extra (CloudSim's degradation is
+        // of the VM itself, recorded by the SLA metrics).
+        let (src, dst) = self.land(now, vm, 0);
         let ci = self.hosts[src].cluster;
         let plan = self
             .cons_mut(ci)

@@ -189,22 +189,47 @@ impl World {
             .advance((now - m.since).as_secs_f64(), m.bandwidth);
         let outcome = m.precopy.finish(m.bandwidth);
 
+        self.land(now, vm, overhead);
+        obs.migration_ended(now, self, vm);
+        obs.migration_done(now, &outcome);
+        self.host_updated(now, src, obs);
+        self.host_updated(now, dst, obs);
+        self.release_slot(now, src, dst, obs);
+        self.reshare(now, cluster, src, dst);
+        if self.clusters[cluster].entering_maintenance > 0 {
+            self.retry_evacuations(now, cluster, obs);
+        }
+    }
+
+    /// A VM has moved (by vMotion or by the consolidation study's simple migration): its
+    /// reservation and demand leave its source for its destination, the migration's extra
+    /// CPU ends on both (`src_overhead` is the source's part of it), and the rules count
+    /// it on its destination only. Returns `(source, destination)`.
+    pub(super) fn land(
+        &mut self,
+        now: SimTime,
+        vm: InstanceId,
+        src_overhead: u64,
+    ) -> (HostId, HostId) {
+        let inst = self.instances.get(vm).expect("a live migrating VM");
+        let (src, dst, overhead) = (inst.host, inst.migrating_to, inst.migration_overhead_mhz);
         let dst_view = self.hosts[dst].view;
         // CPU sizes in cores are host-relative: the demand in MHz follows the new host.
         let (new_demand, _) =
             inst.demand_on(&self.groups[inst.group].spec, &dst_view, now.as_secs_f64());
         let new_reserve = inst.request.cpu_mhz_on(&dst_view);
-        let (old_reserve, mem_reserve, old_demand, mem_demand) = (
+        let (old_reserve, mem_reserve, old_demand, mem_demand, group) = (
             inst.cpu_reserved_mhz,
             inst.mem_reserved,
             inst.cpu_demand_mhz,
             inst.mem_demand,
+            inst.group,
         );
         {
             let s = &mut self.hosts[src];
             s.view.cpu_reserved_mhz -= old_reserve;
             s.view.mem_reserved -= mem_reserve;
-            s.view.cpu_demand_mhz -= old_demand + overhead;
+            s.view.cpu_demand_mhz -= old_demand + src_overhead;
             s.view.mem_demand -= mem_demand;
             s.instances -= 1;
             let d = &mut self.hosts[dst];
@@ -218,20 +243,9 @@ impl World {
         inst.cpu_demand_mhz = new_demand;
         inst.migrating_to = HostId::NONE;
         inst.migration_overhead_mhz = 0;
-        let (group, src_local) = (
-            self.instances.get(vm).expect("live").group,
-            self.hosts[src].local as usize,
-        );
+        let src_local = self.hosts[src].local as usize;
         self.groups[group].count(src_local, -1);
-        obs.migration_ended(now, self, vm);
-        obs.migration_done(now, &outcome);
-        self.host_updated(now, src, obs);
-        self.host_updated(now, dst, obs);
-        self.release_slot(now, src, dst, obs);
-        self.reshare(now, cluster, src, dst);
-        if self.clusters[cluster].entering_maintenance > 0 {
-            self.retry_evacuations(now, cluster, obs);
-        }
+        (src, dst)
     }
 
     /// A migrating VM ended: undo what the migration holds on both hosts and free its slot.
