@@ -126,3 +126,31 @@ fn service_traffic_repeats_to_the_byte() {
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
 }
+
+#[test]
+fn a_supervisor_cluster_repeats_to_the_byte() {
+    // The API queues, the scheduler, the CRX stages, image fetches through the shared
+    // registry, controllers and guest clusters (issue 4), with every decision explained.
+    let (a, b) = (temp_dir("sup1"), temp_dir("sup2"));
+    for dir in [&a, &b] {
+        run(
+            "scenarios/examples/pacific-quickstart.yaml",
+            dir,
+            &["--no-plots", "--explain"],
+        );
+    }
+    let (ta, tb) = (read_tree(&a), read_tree(&b));
+    for expected in ["pod_startup.csv", "explain.jsonl", "drs.jsonl"] {
+        assert!(ta.contains_key(expected), "missing {expected}");
+    }
+    for (name, bytes) in &ta {
+        if name != "run.json" {
+            assert!(
+                bytes == &tb[name],
+                "{name} differs between two identical runs"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
